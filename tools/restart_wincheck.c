@@ -73,7 +73,15 @@ int restart_wincheck(const char *path, char *err, size_t errlen)
     memset(&img, 0, sizeof img);
     if (crs_image_open_first(&img, path) != 0)
         return 0; /* the restore says what is wrong with it */
-    const struct crs_image_ext *x = crs_image_extension(&img, "mpi-objs", NULL);
+    int refused = restart_wincheck_img(&img, path, 1, err, errlen);
+    crs_image_close(&img);
+    return refused;
+}
+
+int restart_wincheck_img(const struct crs_image *img, const char *path, int advice, char *err,
+                         size_t errlen)
+{
+    const struct crs_image_ext *x = crs_image_extension(img, "mpi-objs", NULL);
     int refused = 0, old = -1;
     const char *s = x ? x->data : NULL, *end = s ? s + x->len : NULL;
     while (s && s < end && !refused) {
@@ -102,30 +110,31 @@ int restart_wincheck(const char *path, char *err, size_t errlen)
                          "own that was no shared mapping at the snapshot (an Open MPI window that "
                          "the lower half's root did not serve, osc/pt2pt's or one of one rank; "
                          "a Revive since newuser7f F1 refuses such a checkpoint): no restart can put it back "
-                         "at the address the program knows, so this snapshot cannot be "
-                         "restarted. Restart from an earlier snapshot (restart-mpi of the "
-                         "directory takes it), or run the job again from its start",
-                         flavor, ranks, size, base);
+                         "at the address the program knows%s",
+                         flavor, ranks, size, base,
+                         advice ? ", so this snapshot cannot be restarted. Restart from an earlier "
+                                  "snapshot (restart-mpi of the directory takes it), or run the "
+                                  "job again from its start" : "");
                 refused = 1;
             } else if (!*mem && !strcmp(ranks, "1") && atoll(size) > 0 &&
                        (!strcmp(flavor, "allocate") || !strcmp(flavor, "shared"))) {
                 if (old < 0)
-                    old = ompi_layer_before_winmem(&img);
+                    old = ompi_layer_before_winmem(img);
                 if (old) {
                     snprintf(err, errlen, "its image was taken by a Revive from before "
                              "commit 0122f2d, which left an Open MPI window of one rank "
                              "(MPI_Win_allocate%s, %s bytes at %s) in the MPI library's heap: no "
-                             "Revive can put it back at the address the program knows, so this "
-                             "snapshot cannot be restarted. Run the job again from its start (or "
-                             "restart from a snapshot taken while it held no such window): "
-                             "snapshots of such windows by this Revive restart",
-                             strcmp(flavor, "shared") ? "" : "_shared", size, base);
+                             "Revive can put it back at the address the program knows%s",
+                             strcmp(flavor, "shared") ? "" : "_shared", size, base,
+                             advice ? ", so this snapshot cannot be restarted. Run the job again "
+                                      "from its start (or restart from a snapshot taken while it "
+                                      "held no such window): snapshots of such windows by this "
+                                      "Revive restart" : "");
                     refused = 1;
                 }
             }
         }
         s = e + 1;
     }
-    crs_image_close(&img);
     return refused;
 }

@@ -8,7 +8,9 @@
 # threads), the opens of each rank_R.img counted:
 #  a. restart-mpi --showme REF (every chunk verified, the mapped files looked at): 1 per image;
 #  b. restart-mpi --showme --no-verify REF: 1 per image;
-#  c. restart-mpi REF restarts the job to the uninterrupted answer.
+#  c. ckpt-info --verify REF: 1 per image (the window check of tools/restart_wincheck.c opened
+#     each image a second time until it became part of the rule, session 40);
+#  d. restart-mpi REF restarts the job to the uninterrupted answer.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-verify-opens
 export REVIVE_RESTART_RANK=$FRANK REVIVE_COORD_BIN=$COORD
@@ -54,10 +56,18 @@ opens b "$RESTART" --showme --no-verify "$ref"
 [ -z "$BAD" ] && pass "b: restart-mpi --showme --no-verify: each image opened once (rank:opens$OPENS)" ||
     fail "b: restart-mpi --showme --no-verify opened an image other than once (rank:opens$OPENS)"
 
-# c. the restart itself
+# c. ckpt-info --verify (the window check is the rule's, on the image the check opened)
+opens i "$INFO" --verify "$ref"
+[ $ST = 0 ] || fail "c: ckpt-info --verify: status $ST: $(tail -n 2 "$W/i.err")"
+grep -q "verified: every image matches the metadata and every checksum" "$W/i.out" ||
+    fail "c: ckpt-info --verify did not say every image verified: $(tail -n 3 "$W/i.out")"
+[ -z "$BAD" ] && pass "c: ckpt-info --verify: each image opened once (rank:opens$OPENS)" ||
+    fail "c: ckpt-info --verify opened an image other than once (rank:opens$OPENS)"
+
+# d. the restart itself
 "$RESTART" "$ref" >"$W/r.out" 2>"$W/r.err"; rc=$?
-[ $rc = 0 ] || { fail "c: restart-mpi: status $rc"; tail -n 5 "$W/r.err"; }
+[ $rc = 0 ] || { fail "d: restart-mpi: status $rc"; tail -n 5 "$W/r.err"; }
 sort "$W/r.out" | grep done >"$W/r.sorted"
-cmp -s "$W/native.sorted" "$W/r.sorted" && pass "c: restart-mpi REF: the uninterrupted answer" ||
-    { fail "c: the restarted answer differs"; diff "$W/native.sorted" "$W/r.sorted"; }
+cmp -s "$W/native.sorted" "$W/r.sorted" && pass "d: restart-mpi REF: the uninterrupted answer" ||
+    { fail "d: the restarted answer differs"; diff "$W/native.sorted" "$W/r.sorted"; }
 finish

@@ -251,6 +251,9 @@ int main(int argc, char **argv)
 {
     int verify = 0, clean = 0;
     long long max_age_s = -1;
+    /* the saved files' copies: re-read by show_files (--verify), whose finding is the verdict's
+     * (info_seq.c), not read twice */
+    seq_pick_files_unjudged();
     const char *ref = NULL;
     int opts = 1; /* until "--" (getopt's convention: what follows is no option) */
     for (int i = 1; i < argc; i++) {

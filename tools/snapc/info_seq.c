@@ -21,7 +21,6 @@
 #include "filem/stage_mark.h"
 #include "crs/base/shared_note.h"
 #include "snapc/util.h"
-#include "tools/restart_wincheck.h"
 #include "tools/snapc/snap_owner.h"
 
 
@@ -514,36 +513,11 @@ static void seq_text(const struct filem_meta *m, const char *dir, uint64_t ranks
             rank_text(m, dir, r);
 }
 
-/* An intact sequence that no restart can bring back: a rank image holding an MPI window whose
- * memory no restart can put back (tools/restart_wincheck.c, as revive-restart-rank refuses it;
- * a snapshot of a Revive that did not refuse such a checkpoint: newuser7f F1). Said on stderr
- * (JSON: "restartable":false, "why"), 1; else 0. Images only in node-local caches are not read. */
-static int unrestartable(const struct filem_meta *m, const char *dir, const char *jobdir,
-                         uint64_t seq, struct snapc_sbuf *jb)
-{
-    uint64_t ranks = 0;
-    filem_meta_get_u64(m, "ranks", &ranks);
-    for (uint64_t r = 0; r < ranks && r < (1u << 20); r++) {
-        char p[PATH_MAX + 32], why[2048];
-        snprintf(p, sizeof p, "%s/rank_%llu.img", dir, (unsigned long long)r);
-        if (access(p, R_OK) != 0 || !restart_wincheck(p, why, sizeof why))
-            continue;
-        if (info_json) {
-            snapc_sb_printf(jb, ",\"restartable\":false,\"why\":");
-            snapc_sb_json_str(jb, why);
-        } else
-            fprintf(stderr, "%s: %s/%llu cannot be restarted: rank %llu: %s\n", info_me, jobdir,
-                    (unsigned long long)seq, (unsigned long long)r, why);
-        return 1;
-    }
-    return 0;
-}
-
 /* --verify of a committed sequence: every image checked by the rule restart-mpi takes and
  * refuses by (seq_pick_judge; each said through report), then the outcome said, and kept in
  * *vd for the index line; *ndmg (the ranks found damaged without --verify) as the check
  * decides. Returns the status. */
-static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta *m, const char *dir, int *ndmg,
+static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta *m, int *ndmg,
                       struct snapc_sbuf *jb, struct seq_pick_verdict *vd)
 {
     struct vctx v = {.jb = jb, .first = 1};
@@ -553,8 +527,15 @@ static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta 
     /* what restart-mpi fetches from other hosts' caches cannot be checked from here: status 1,
      * "not complete here" (not damaged) */
     int e = r == SEQ_PICK_OK || (r == SEQ_PICK_FETCH && !vd->away) ? 0 : -1;
+    /* whole images no restart can use (a window whose memory no restart puts back): the
+     * rule's verdict too, so the index line and restart-mpi say the same */
+    int unusable = r == SEQ_PICK_BAD && vd->unusable && vd->unusable == vd->bad;
     if (info_json) {
         snapc_sb_printf(jb, "],\"verified\":%s", e < 0 ? "false" : "true");
+        if (unusable) {
+            snapc_sb_printf(jb, ",\"restartable\":false,\"why\":");
+            snapc_sb_json_str(jb, vd->why);
+        }
         if (vd->here || vd->away)
             snapc_sb_printf(jb, ",\"from_caches\":%d,\"not_checked\":%d",
                             vd->here + vd->away, vd->away);
@@ -570,8 +551,8 @@ static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta 
                 vd->away == 1 ? "" : "s", vd->damaged ? " or damaged in it" : "",
                 vd->damaged ? "may have a good copy" : vd->away == 1 ? "is" : "are");
     else if (r == SEQ_PICK_BAD)
-        fprintf(stderr, "%s: %s/%llu is damaged: %s\n", info_me, jobdir, (unsigned long long)seq,
-                vd->why);
+        fprintf(stderr, "%s: %s/%llu %s: %s\n", info_me, jobdir, (unsigned long long)seq,
+                unusable ? "cannot be restarted" : "is damaged", vd->why);
     else if (vd->here)
         printf("  verified: every image matches the metadata and every checksum; %d missing "
                "from this directory%s, with a good copy in this host's node-local cache, "
@@ -584,15 +565,14 @@ static int seq_verify(const char *jobdir, uint64_t seq, const struct filem_meta 
      * (newuser7 F2: status 1 with no line on standard error, from the size alone) */
     if (e == 0)
         *ndmg = 0;
-    *ndmg += r == SEQ_PICK_BAD && vd->bad && !*ndmg;
-    if (e == 0 && unrestartable(m, dir, jobdir, seq, jb))
-        return INFO_DAMAGED;
+    *ndmg += r == SEQ_PICK_BAD && vd->bad && !unusable && !*ndmg;
     return e < 0 ? INFO_DAMAGED : INFO_OK;
 }
 /* The files --save-files saved with the snapshot (files.*, filem/files_save.h): what was named,
  * how many entries; with --verify each copy re-read against its checksum. INFO_OK or
  * INFO_DAMAGED. */
-static int show_files(const struct filem_meta *m, const char *dir, int verify, struct snapc_sbuf *jb)
+static int show_files(const struct filem_meta *m, const char *dir, int verify, struct snapc_sbuf *jb,
+                      char *why, size_t wlen)
 {
     int n = filem_files_count(m);
     if (!n)
@@ -636,6 +616,8 @@ static int show_files(const struct filem_meta *m, const char *dir, int verify, s
             printf("  verified: the %d saved file%s match their checksums\n", checked,
                    checked == 1 ? "" : "s");
     }
+    if (e < 0)
+        snapc_fmt(why, wlen, "a file it saved (--save-files): %s", err);
     if (e < 0 && !jb)
         fprintf(stderr, "%s: %s is damaged: %s (restart-mpi refuses it unless given "
                         "--no-restore-files)\n",
@@ -683,9 +665,17 @@ int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbu
     else
         seq_text(&m, dir, ranks, t, hb, cl.p, verify);
     snapc_sb_free(&cl);
-    int fbad = show_files(&m, dir, verify, info_json ? jb : NULL);
+    char fwhy[sizeof vd->why] = "";
+    int fbad = show_files(&m, dir, verify, info_json ? jb : NULL, fwhy, sizeof fwhy);
     if (verify)
-        bad = seq_verify(jobdir, seq, &m, dir, &ndmg, jb, vd);
+        bad = seq_verify(jobdir, seq, &m, &ndmg, jb, vd);
+    if (fbad != INFO_OK && verify && vd->result != SEQ_PICK_BAD) {
+        /* the rule's verdict (seq_pick_files_unjudged: read once, by show_files): restart-mpi
+         * refuses it, and the index line says so */
+        vd->result = SEQ_PICK_BAD;
+        vd->files_bad = 1;
+        snapc_fmt(vd->why, sizeof vd->why, "%s", fwhy);
+    }
     if (fbad != INFO_OK)
         bad = fbad;
     else if (ndmg && !verify && !info_json)

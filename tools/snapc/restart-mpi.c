@@ -257,7 +257,9 @@ int main(int argc, char **argv)
      * enough for the variable, with the deep check */
     struct crs_file_stamp *stamps = o.verify && !o.showme && ranks <= FILEM_VERIFIED_MAX / 16
                                         ? calloc(ranks, sizeof *stamps) : NULL;
-    int fetch = 0;
+    int fetch = 0, unusable = 0, files_bad = 0;
+    if (!o.restore_files)
+        seq_pick_files_unjudged(); /* none put back: none judged, here or in the advice */
     if (metadir != seqdir) { /* --showme from the caches: every image would be fetched */
         for (uint64_t r = 0; r < ranks && r < 1000000; r++)
             restart_note_missing(&mi, (int)r, -ENOENT, NULL);
@@ -274,6 +276,8 @@ int main(int argc, char **argv)
         ve = vd.result == SEQ_PICK_BAD ? (vd.ve < 0 ? vd.ve : -EIO) : 0;
         if (ve < 0)
             snprintf(err, sizeof err, "%s", vd.why);
+        unusable = vd.unusable && vd.unusable == vd.bad;
+        files_bad = vd.files_bad;
         fetch = vd.result == SEQ_PICK_FETCH;
     }
     /* images damaged in the snapshot directory (with or without missing ones): a good copy in
@@ -300,6 +304,18 @@ int main(int argc, char **argv)
         restart_die("%s cannot be restarted: %s; Revive writes its files 0600 and restores none that "
             "others could have changed (if you trust it, chmod 600 it)",
             seqdir, err);
+    /* whole images no restart can use (a window whose memory no restart puts back: seq_pick.c):
+     * refused here, before any launch, as ckpt-info --verify says (before, each rank refused it
+     * after the launch) */
+    /* a saved file's copy damaged (the rule's check, seq_pick.c): the job would start from its
+     * memory with other files than the snapshot's; --no-restore-files, or another sequence */
+    if (files_bad)
+        restart_die_other(jobdir, seq, "; ", "%s cannot be restarted: %s; the job would start "
+                          "from its memory with other files than the snapshot's (restart with "
+                          "--no-restore-files to put none back and take the files as they are, "
+                          "or from another sequence)", seqdir, err);
+    if (ve < 0 && unusable)
+        restart_die_other(jobdir, seq, "; ", "%s cannot be restarted: %s", seqdir, err);
     if (ve < 0)
         restart_die_other(jobdir, seq, "; ", "%s is damaged: %s", seqdir, err);
     /* what the look at the files the images map found (above) */
@@ -326,12 +342,7 @@ int main(int argc, char **argv)
     const struct filem_files_moves fmv = {.moved = moved_by, .arg = &o.reloc};
     static char files_where[8192];
     if (nfiles && o.restore_files && metadir == seqdir) {
-        int checked;
-        if (filem_files_verify(seqdir, &m, &checked, err, sizeof err) < 0)
-            restart_die("%s cannot be restarted: %s; the job would start from its memory with "
-                        "other files than the snapshot's (restart with --no-restore-files to put "
-                        "none back and take the files as they are)",
-                        seqdir, err);
+        /* (every copy checked by the rule above) */
         if (filem_files_where(&m, &fmv, files_where, sizeof files_where, err, sizeof err) < 0)
             restart_die("%s cannot be restarted: the files it saved (--save-files) cannot be put "
                         "back: %s (nothing was started; the snapshot is not marked as failed)",

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "filem/filem.h"
+#include "filem/files_save.h"
 #include "filem/partner.h"
 #include "filem/stage.h"
 #include "snapc/util.h"
+#include "tools/restart_wincheck.h"
 #include "seq_pick.h"
 
 int seq_pick_cache_path(const struct filem_meta *m, const char *seqdir, int r, int partner,
@@ -46,6 +48,13 @@ static struct {
     char host[256], why[256];
 } down[DOWN_MAX];
 static int ndown;
+
+static int files_unjudged;
+
+void seq_pick_files_unjudged(void)
+{
+    files_unjudged = 1;
+}
 
 /* HOST's probe words when it was found down, else NULL */
 static const char *found_down(const char *host)
@@ -146,11 +155,17 @@ struct judging {
     void *arg;
 };
 
-/* filem_verify_seq's check of each image that passed, on the image it opened: the caller's look */
+/* filem_verify_seq's check of each image that passed, on the image it opened: the rule's own
+ * (an image no restart can use: a window whose memory no restart puts back, which each rank's
+ * revive-restart-rank refuses only after the launch; before, ckpt-info --verify alone looked,
+ * outside this rule: its index line said "restart-mpi takes N" of a sequence it had just said
+ * cannot be restarted, and restart-mpi launched it), then the caller's look */
 static int image_check(void *arg, int rank, const struct crs_image *img, const char *path,
                        char *msg, size_t len)
 {
     struct judging *j = arg;
+    if (restart_wincheck_img(img, path, 0, msg, len))
+        return -ENOTRECOVERABLE;
     return j->also ? j->also(j->arg, rank, img, path, msg, len) : 0;
 }
 
@@ -168,6 +183,7 @@ static void judge_rank(void *arg, int rank, int status, const char *msg)
         v->damaged += status != -ENOENT && copy != SEQ_COPY_NONE;
     }
     if (status < 0 && (copy == SEQ_COPY_NOT_NEEDED || copy == SEQ_COPY_NONE)) {
+        v->unusable += status == -ENOTRECOVERABLE;
         if (!v->bad++)
             snapc_fmt(v->why, sizeof v->why, "rank %d: %s", rank,
                       copy == SEQ_COPY_NONE ? alt : msg);
@@ -202,6 +218,13 @@ int seq_pick_judge(const char *jobdir, uint64_t seq, const struct filem_meta *m,
         v->result = SEQ_PICK_FETCH;
     else if (!v->bad || v->ve == -EPERM)
         snapc_fmt(v->why, sizeof v->why, "%s", err);
+    /* the saved files restart-mpi puts back: a copy missing or damaged refuses it too */
+    if (v->result != SEQ_PICK_BAD && !files_unjudged && filem_files_count(m) > 0 &&
+        filem_files_verify(seqdir, m, NULL, err, sizeof err) < 0) {
+        v->result = SEQ_PICK_BAD;
+        v->files_bad = 1;
+        snapc_fmt(v->why, sizeof v->why, "a file it saved (--save-files): %s", err);
+    }
     if (m == &own)
         filem_meta_free(&own);
     return v->result;

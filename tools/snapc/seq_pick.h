@@ -54,6 +54,9 @@ struct seq_pick_verdict {
     int here, away;    /* images a copy replaces: good in this host's cache; in other hosts' only */
     int damaged;       /* of those, images damaged here (not missing) */
     int bad;           /* images with no copy, or with damage no copy replaces */
+    int files_bad;     /* a saved file's copy (--save-files) missing or damaged: why says which */
+    int unusable;      /* of those, whole images no restart can use (-ENOTRECOVERABLE: a window
+                        * whose memory no restart puts back, tools/restart_wincheck.h) */
     char why[REVIVE_TEXT_PATHS(2)]; /* SEQ_PICK_BAD: its first defect ("rank R: ..."), as said
                                      * per rank (cut to fit) */
 };
@@ -71,6 +74,14 @@ typedef void (*seq_pick_rank_fn)(void *arg, int rank, int status, const char *ms
  * two sequences each missing an image only on a lost host sent the user from one to the other).
  * ckpt-info, which asks no host, judges such a copy SEQ_COPY_AWAY. */
 void seq_pick_host_down(const char *host, const char *why);
+
+/* The files --save-files saved with a sequence are judged with its images (a damaged copy:
+ * SEQ_PICK_BAD, restart-mpi refuses to put it back), unless this process was told otherwise:
+ * restart-mpi --no-restore-files (it puts none back), or ckpt-info, which re-reads them itself
+ * (seq_pick_verdict.files_bad set by it). Before (advice39), restart-mpi's refusal of a damaged
+ * copy named no other sequence, and its advice and ckpt-info's index line could name a sequence
+ * whose copies were damaged. */
+void seq_pick_files_unjudged(void);
 
 /* Judges sequence seq of jobdir: m its snapshot.meta (NULL: read here; unreadable: SEQ_PICK_BAD),
  * every rank image checked against it (deep: every chunk's checksum, restart-mpi's default;
