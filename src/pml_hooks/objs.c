@@ -46,10 +46,30 @@ void pml_vh_ref(uintptr_t v)
         return; /* predefined */
     pml_vh_lock();
     h->flags++;
+    h->lrefs++;
     pml_vh_unlock();
 }
 
 void pml_vh_unref(uintptr_t v)
 {
+    struct pml_vh *h = pml_vh_of(v);
+    if (!h || !h->kind)
+        return;
+    pml_vh_lock();
+    if (h->lrefs)
+        h->lrefs--;
+    pml_vh_unlock();
     pml_vh_release(v); /* one reference fewer, or the handle goes if the program freed it */
+}
+
+void pml_vh_free_layer_types(void)
+{
+    for (uint32_t i = 1; i < pml_vh_used; i++) {
+        struct pml_vh *h = &pml_vh_tab[i];
+        if (h->kind != PML_TYPE || !h->lrefs || h->flags + 1u > h->lrefs ||
+            pml_real_is_predef(h->real))
+            continue;
+        MPI_Datatype r = (MPI_Datatype)h->real;
+        pml_L.MPI_Type_free(&r);
+    }
 }

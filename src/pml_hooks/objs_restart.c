@@ -299,36 +299,6 @@ static int reopen(struct pml_file *f, int strict, struct noted *nt, char *err, s
     return 0;
 }
 
-/* A view's datatype the program freed after MPI_File_set_view lives on in the layer's reference
- * (io.c) and was made again by the replay; the views set again above hold it in the fresh
- * library. Its new handle is freed once, after every file's view is set (two views may share
- * it), as the program's MPI_Type_free did in the first run: else no one frees it, and MPICH
- * reports "yaksa: N leaked handle pool objects" at MPI_Finalize (review11 #3). A datatype the
- * program still holds has references beyond the views': flags + 1 > the views' count. */
-static void free_view_types(struct pml_file **v, int n)
-{
-    for (int i = 0; i < n; i++) {
-        for (int s = 0; s < 2 && v[i]->view_set; s++) {
-            uintptr_t t = s ? v[i]->filetype : v[i]->etype;
-            int seen = 0, views = 0;
-            for (int j = 0; j < n; j++) {
-                if (!v[j]->view_set)
-                    continue;
-                int here = (v[j]->etype == t) + (v[j]->filetype == t);
-                if (here && (j < i || (j == i && s == 1 && v[j]->etype == t)))
-                    seen = 1;
-                views += here;
-            }
-            struct pml_vh *h = pml_vh_of(t);
-            if (seen || !h || !h->kind || h->flags + 1 > views)
-                continue;
-            MPI_Datatype r = (MPI_Datatype)h->real;
-            if (!pml_real_is_predef(h->real))
-                pml_L.MPI_Type_free(&r);
-        }
-    }
-}
-
 int pml_objs_restart(char *err, size_t errlen)
 {
     int n = 0;
@@ -351,8 +321,6 @@ int pml_objs_restart(char *err, size_t errlen)
         e = reopen(v[i], strict, &nt, err, errlen);
     for (int i = 0; i < nt.n; i++)
         free(nt.path[i]);
-    if (!e)
-        free_view_types(v, n);
     free_file_comms(v, n);
     free(v);
     return e ? e : pml_objs_restart_wins(err, errlen);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/ckpt.h"
+#include "pml_hooks/objs.h" /* pml_vh_ref */
 
 #include <string.h>
 #include <sys/mman.h>
@@ -48,6 +49,8 @@ struct pml_req *pml_rq_new(uintptr_t *v)
 void pml_rq_drop(struct pml_req *r)
 {
     uintptr_t v = r->v;
+    if ((r->flags & PML_RQ_PERSIST) && (r->kind == PML_RQ_SEND || r->kind == PML_RQ_RECV))
+        pml_vh_unref(r->dtype); /* its template's datatype (pml_rq_posted) */
     if (r->kind == PML_RQ_PCOLL) {
         pml_rq_npcoll--;
         r->kind = PML_RQ_NONE;
@@ -115,8 +118,12 @@ void pml_rq_posted(struct pml_req *r, uintptr_t real, int active, int kind, int 
     r->flags = active ? 0 : PML_RQ_PERSIST;
     set_real(r, real);
     pml_rq_fill(r, kind, mode, buf, count, dtype, peer, tag, vcomm);
-    if (!active)
+    if (!active) {
+        /* a template a restart makes again with its datatype, which the program may free at
+         * once (the library keeps it for the request): the layer keeps the handle too */
+        pml_vh_ref(dtype);
         return;
+    }
     if (kind == PML_RQ_SEND)
         pml_count_send(r->comm, peer, 1);
     pml_rq_link(r);

@@ -168,6 +168,7 @@ static uint32_t vh_alloc(int kind, uintptr_t real)
     h->real = real;
     h->kind = (uint16_t)kind;
     h->flags = 0;
+    h->lrefs = 0;
     h->rec = -1;
     h->aux = h->info = NULL;
     if (kind != PML_REQ && kind != PML_MSG && real) /* 0: the real one comes later (an update) */

@@ -11,14 +11,17 @@
  *            MPI_File_get_group's group kept to the end and used at every step;
  *   PREFIX.c on MPI_COMM_WORLD with hints in an info object freed after the open, and a view
  *            whose filetype (a derived type) is freed after MPI_File_set_view.
- * With "persist", a persistent send and receive in a ring of the ranks too, whose datatype (a
- * vector) is freed after their MPI_Send_init and MPI_Recv_init, started at every step.
+ * With "persist", persistent requests whose datatype is freed after their MPI_Send_init and
+ * MPI_Recv_init, started at every step: a send and a receive in a ring of the ranks (a vector,
+ * which a third send also used, freed before any snapshot), and a send and a receive of each
+ * rank to itself of c's filetype (the view and the two requests hold it).
  * Then STEPS steps: each rank writes a block to each file (collectively at explicit offsets on
  * a and b, through the view on c), reads back its block of the step before, and rank 0 prints
  * "step S: SUM GROUPSIZE POSITION" (SUM over the ranks of what they read). Between steps it
  * sleeps MS milliseconds while PACEFILE exists (the test keeps the job from ending before its
  * snapshots). At the end every file is read back through its handle and rank 0 prints
- * "done: ... checksum X" of their contents. The lines and the files do not depend on where a
+ * "done: ..." with what a's info object holds (its key count, its last key and value) and a
+ * checksum of the files' contents. The lines and the files do not depend on where a
  * snapshot came: a restarted job must give an uninterrupted run's. */
 #include <mpi.h>
 #include <stdint.h>
@@ -127,22 +130,29 @@ int main(int argc, char **argv)
     MPI_Type_commit(&ft);
     check(MPI_File_set_view(fc, (MPI_Offset)rank * B * (MPI_Offset)sizeof(int), MPI_INT, ft,
                             "native", MPI_INFO_NULL), "MPI_File_set_view (c)", -1);
-    MPI_Type_free(&ft);
     MPI_Type_free(&blk);
 
-    /* persistent requests whose datatype is freed at once (ints 0, 1, 4, 5 of 8) */
-    int sring[B], rring[B];
-    MPI_Request ring[2];
+    /* persistent requests whose datatype is freed at once: a ring (ints 0, 1, 4, 5 of 8) of a
+     * vector a third request also used, freed before any snapshot; a pair to itself of the
+     * view's filetype (its first 8 ints), which the view and the pair hold */
+    int sring[B], rring[B], sself[B], rself[B];
+    MPI_Request ring[4];
     if (persist) {
         MPI_Datatype vec;
+        MPI_Request spare;
         MPI_Type_vector(2, 2, 4, MPI_INT, &vec);
         MPI_Type_commit(&vec);
         check(MPI_Recv_init(rring, 1, vec, (rank + size - 1) % size, 7, MPI_COMM_WORLD, &ring[0]),
               "MPI_Recv_init", -1);
         check(MPI_Send_init(sring, 1, vec, (rank + 1) % size, 7, MPI_COMM_WORLD, &ring[1]),
               "MPI_Send_init", -1);
+        check(MPI_Send_init(sring, 1, vec, rank, 9, MPI_COMM_WORLD, &spare), "MPI_Send_init", -1);
         check(MPI_Type_free(&vec), "MPI_Type_free (the requests' vector)", -1);
+        check(MPI_Request_free(&spare), "MPI_Request_free (a request never started)", -1);
+        check(MPI_Recv_init(rself, 1, ft, rank, 8, MPI_COMM_WORLD, &ring[2]), "MPI_Recv_init", -1);
+        check(MPI_Send_init(sself, 1, ft, rank, 8, MPI_COMM_WORLD, &ring[3]), "MPI_Send_init", -1);
     }
+    MPI_Type_free(&ft);
     for (int s = 0; s < steps; s++) {
         int buf[B], back[B];
         long long got = 0;
@@ -171,12 +181,13 @@ int main(int argc, char **argv)
         if (persist) {
             for (int i = 0; i < B; i++) {
                 sring[i] = (s + 1) * 1000 + rank * 10 + i;
-                rring[i] = 0;
+                sself[i] = (s + 1) * 3000 + rank * 30 + i;
+                rring[i] = rself[i] = 0;
             }
-            check(MPI_Startall(2, ring), "MPI_Startall", s);
-            check(MPI_Waitall(2, ring, MPI_STATUSES_IGNORE), "MPI_Waitall", s);
+            check(MPI_Startall(4, ring), "MPI_Startall", s);
+            check(MPI_Waitall(4, ring, MPI_STATUSES_IGNORE), "MPI_Waitall", s);
             for (int i = 0; i < B; i++)
-                got += (long long)(i + 1) * rring[i];
+                got += (long long)(i + 1) * rring[i] + (long long)(i + 7) * rself[i];
         }
         int gsize = 0, grank = -1;
         MPI_Group_size(grp, &gsize);
@@ -193,8 +204,15 @@ int main(int argc, char **argv)
         }
         rst_pace(pace, ms, steps - s);
     }
-    int nkeys = -1;
+    /* what a's info object holds (a restart must give back the object the program kept) */
+    int nkeys = -1, flag = 0;
+    char key[MPI_MAX_INFO_KEY + 1] = "", val[256] = "";
     check(MPI_Info_get_nkeys(used, &nkeys), "MPI_Info_get_nkeys of a's info", steps);
+    if (nkeys > 0) {
+        check(MPI_Info_get_nthkey(used, nkeys - 1, key), "MPI_Info_get_nthkey of a's info", steps);
+        check(MPI_Info_get(used, key, (int)sizeof val - 1, val, &flag), "MPI_Info_get of a's info",
+              steps);
+    }
     check(MPI_File_sync(fa), "MPI_File_sync", steps);
     check(MPI_File_sync(fb), "MPI_File_sync", steps);
     check(MPI_File_sync(fc), "MPI_File_sync", steps);
@@ -217,11 +235,12 @@ int main(int argc, char **argv)
     MPI_Group_free(&grp);
     MPI_Info_free(&used);
     if (persist) {
-        MPI_Request_free(&ring[0]);
-        MPI_Request_free(&ring[1]);
+        for (int i = 0; i < 4; i++)
+            MPI_Request_free(&ring[i]);
     }
     if (rank == 0)
-        printf("done: %d steps on %d ranks, checksum %016llx\n", steps, size, (unsigned long long)all);
+        printf("done: %d steps on %d ranks, file a's info %d keys (%s=%s), checksum %016llx\n",
+               steps, size, nkeys, key, flag ? val : "?", (unsigned long long)all);
     MPI_Finalize();
     return 0;
 }

@@ -6,8 +6,10 @@
 # communicator 0). rst_fcomm.c opens a file on a duplicate of MPI_COMM_WORLD and one on a split,
 # frees both communicators at once, sets and frees an error handler, keeps the info object of
 # MPI_File_get_info and the group of MPI_File_get_group, opens a third file on MPI_COMM_WORLD
-# with an info object freed after the open and a view whose filetype it freed; then it writes
-# and reads them back in steps. At 1, 2 and 4 ranks: a job under "mpirun -am ft-enable-cr" is
+# with an info object freed after the open and a view whose filetype it freed, and a persistent
+# send and receive in a ring whose datatype it freed after MPI_Send_init/MPI_Recv_init (started
+# at every step: a restart made their templates with the freed handle, 0); then it writes and
+# reads the files back in steps. At 1, 2 and 4 ranks: a job under "mpirun -am ft-enable-cr" is
 # checkpointed while it runs (it goes on), then with "ckpt-mpirun --term"; "restart-mpi"
 # restarts it, the restarted job is ended with --term again and restarted once more, to its end.
 # The step lines of the three generations (sums of what each rank read back, the group's size,
@@ -22,11 +24,11 @@ steps=60 ms=100
 for n in ${RST_FCOMM_NPS:-1 2 4}; do
     ck_workdir np$n
     what="np=$n"
-    run_native "$n" "$prog" "$d/native" $steps "$d/nopace" $ms >native.out 2>native.err ||
+    run_native "$n" "$prog" "$d/native" $steps "$d/nopace" $ms persist >native.out 2>native.err ||
         { failed "$what: the native run: status $?"; tail -n 3 native.err; continue; }
     touch pace
     clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" "$d/job" $steps \
-        "$d/pace" $ms >out.0 2>err.0 &
+        "$d/pace" $ms persist >out.0 2>err.0 &
     job=$!; pids+=($job)
     # generation 0: a snapshot while it runs, two more steps, then one with --term
     if ! wait_steps out.0 2 $job || ! checkpoint $job run >/dev/null; then
