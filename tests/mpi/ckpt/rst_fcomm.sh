@@ -42,7 +42,7 @@ for n in ${RST_FCOMM_NPS:-1 2 4}; do
         failed "$what: generation 0: no snapshot with --term ($(nsteps out.0) steps)"
         show_err ckpt.0.err err.0; continue
     fi
-    wait $job
+    wait $job; st0=$?
     # generation 1: restarted, ended with --term after two steps of its own
     clean timeout -k 5 900 "$RESTART" "$ref" >out.1 2>err.1 &
     job=$!; pids+=($job)
@@ -52,12 +52,16 @@ for n in ${RST_FCOMM_NPS:-1 2 4}; do
             "$(nsteps out.1) steps"
         show_err ckpt.1.err err.1; continue
     fi
-    wait $job
+    wait $job; st1=$?
     # generation 2: restarted from the restarted job's snapshot, to its end
     rm -f pace
     clean timeout -k 5 900 "$RESTART" "$ref" >out.2 2>err.2; rc=$?
     results out.0 out.1 out.2 >all.out
-    if [ $rc != 0 ]; then
+    if [ $st0 != 0 ] || [ $st1 != 0 ]; then
+        # what --term gives back before MPI_Finalize (term.c) must end the job cleanly
+        failed "$what: the jobs ended with --term: status $st0 (generation 0), $st1 (generation 1)"
+        show_err err.0 err.1
+    elif [ $rc != 0 ]; then
         failed "$what: generation 2 (restart-mpi of the restarted job's snapshot): status $rc"
         show_err err.2
     elif grep -q 'leaked' err.1 err.2; then
