@@ -334,6 +334,9 @@ static inline int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_
 /* A communicator made by a collective call (cid agreed on it, rank map): parent may be NULL. */
 void pml_comm_created(uintptr_t v, int fid);
 void pml_comm_freed(struct pml_comm *c);
+/* The program freed communicator vcomm (MPI_Comm_free, MPI_Comm_disconnect): its windows' meeting
+ * place (win_ckpt.c), if it has one, goes now when no window uses it, else with its last window. */
+void pml_win_meet_comm_freed(uintptr_t vcomm);
 void pml_clock_add(struct pml_comm *c); /* a clock made elsewhere (files, windows): appended */
 void pml_comm_eh_changed(uintptr_t v);
 uint64_t pml_target_of(uint64_t cid);

@@ -514,6 +514,7 @@ def gen_plain(f, fid, funcs):
         out.append('    PML_GATE_ENTER(PML_FID_%s);' % f.name)
     if 'cfree' in f.flags:
         out.append('    struct pml_comm *cf_ = pml_comm_of(PML_H(*%s));' % f.params[0].name)
+        out.append('    uintptr_t cfv_ = PML_H(*%s);' % f.params[0].name)
     for l in pre:
         out.append('    ' + l)
     call = 'pml_L.%s(%s)' % (f.name, ', '.join(args))
@@ -550,6 +551,9 @@ def gen_plain(f, fid, funcs):
     if 'cfree' in f.flags:
         out.append('    if (rc == MPI_SUCCESS)')
         out.append('        pml_comm_freed(cf_);')
+        # its shared windows' meeting place: freed now or with its last window (win_ckpt.c)
+        out.append('    if (rc == MPI_SUCCESS)')
+        out.append('        pml_win_meet_comm_freed(cfv_);')
     if 'seteh' in f.flags:
         out.append('    if (rc == MPI_SUCCESS)')
         out.append('        pml_comm_eh_changed(PML_H(%s));' % f.params[0].name)

@@ -123,6 +123,8 @@ static inline struct pml_file *pml_file_of(uintptr_t v)
 }
 
 /* ---- windows ------------------------------------------------------------------------------- */
+struct pml_meet; /* a communicator's meeting place at a snapshot (win_ckpt.c) */
+
 struct pml_win {
     uintptr_t v;
     struct pml_comm *clock;      /* fences and other collectives on it (NULL: one rank) */
@@ -160,11 +162,10 @@ struct pml_win {
     void *saved;
     int reserved;                /* [seg_lo, seg_hi) kept free while the fresh library loads */
     int private_mem;             /* the library's memory was no shared mapping: no restart */
-    /* shared on two or more ranks: a small shared window of the layer's own on the same
-     * communicator (made right after the program's, at its creation and by the replay), where
-     * the members meet at a snapshot before and after copying their parts (win_ckpt.c) */
-    uintptr_t meet_win;          /* the library's handle, 0: none */
-    volatile uint64_t *meet;     /* 2 x comm_size slots: phase, then member */
+    /* shared on two or more ranks: the meeting place of its communicator (a small shared
+     * window of the layer's own, one per communicator, shared by its shared windows), where the
+     * members meet at a snapshot before and after copying their parts (win_ckpt.c) */
+    struct pml_meet *meet;
     struct pml_dup_attrs dup;    /* the library's duplicate of vcomm got these (dup_attrs.c) */
     struct pml_win *next, *prev;
 };
@@ -212,10 +213,21 @@ void pml_win_memory_check(struct pml_win *w);
  * pml_win_save_memory refuses such a window too (-ENOTRECOVERABLE). */
 int pml_win_refusal(char *err, size_t errlen);
 int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen);
-/* The meeting window of a shared window w made on the library's communicator rcomm (nothing for
- * other windows; a failure only leaves the meetings out, said once), and its release. */
+/* The meeting place of a shared window w made on the library's communicator rcomm (nothing for
+ * other windows): its communicator's, made at the first shared window on it (a small shared
+ * window of the layer's own, a collective on rcomm like w's creation) and reused by the next
+ * ones; at a restart's replay, the place w had, made again by the first of its windows
+ * replayed. A failure only leaves the meetings out, said once. pml_win_meet_free: w no longer
+ * uses it (at w's free, collective alike); the place goes with its last window once its
+ * communicator is freed (pml_win_meet_comm_freed, ckpt.h). */
 void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm);
 void pml_win_meet_free(struct pml_win *w);
+/* The meeting places no window uses freed (all: every one, the windows' references dropped):
+ * before the lower half's MPI_Finalize (all 0) and at --term once the windows are freed (all 1,
+ * the agent's thread, the program's parked).
+ * Collective: every member goes through the places in their creation order, the same on every
+ * member (made at collective window creations). */
+void pml_win_meets_release(int all);
 /* 1 when a window's memory is the library's (a shared segment mapped again at a restart): the
  * restarted application's threads are held until it is back (capture.c). */
 int pml_win_lib_memory(void);

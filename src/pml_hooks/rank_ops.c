@@ -438,6 +438,9 @@ int pml_rank_finalize(int (*const *lower_finalize)(void))
     PML_COLL_ENTER(PML_FID_MPI_Finalize, MPI_COMM_WORLD, 1);
     pml_finalizing = 1;
     pml_agent_notify();
+    /* the meeting places of shared windows whose communicators the program kept (MPI_COMM_WORLD,
+     * a node's communicator): the layer's own windows, freed as the program frees its own */
+    pml_win_meets_release(0);
     int (*fin)(void) = __atomic_load_n(lower_finalize, __ATOMIC_ACQUIRE);
     int rc = fin();
     finalized = 1;

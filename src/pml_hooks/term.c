@@ -14,7 +14,7 @@
  *   - persistent requests (templates, and active ones once cancelled): freed;
  *   - windows: their locks released (lock_all, shared locks: exclusive locks and post/start
  *     epochs are never open at a safe point), an open fence epoch closed with a last fence
- *     (MPI_MODE_NOSUCCEED), then freed;
+ *     (MPI_MODE_NOSUCCEED), then freed; then the layer's meeting places of shared windows;
  *   - files: closed, except one opened with MPI_MODE_DELETE_ON_CLOSE (closing it would delete
  *     the file a restart opens again; the library's MPI_Finalize leaves it be);
  *   - derived datatypes the program still held: freed, last (a file's view holds its own): MPICH
@@ -71,7 +71,6 @@ static void release_win(struct pml_win *w)
     if (w->fence_open)
         said(pml_L.MPI_Win_fence(MPI_MODE_NOSUCCEED, r), "the fence closing a window's epoch");
     said(pml_L.MPI_Win_free(&r), "MPI_Win_free");
-    pml_win_meet_free(w);
 }
 
 static void release_file(struct pml_file *f)
@@ -147,5 +146,6 @@ void pml_term_release(void)
             release_file(refs[i].f);
     }
     free(refs);
+    pml_win_meets_release(1); /* the windows' meeting places (win_ckpt.c), in creation order */
     release_types();
 }

@@ -20,8 +20,12 @@
  * another member's part too (shared windows), up to where its threads are parked for the image.
  * So the copy is made with every thread of the rank parked (capture.c's after_park), and the
  * members of a shared window meet first (each has parked) and after (each has copied) in a
- * small shared window of the layer's own made with it (pml_win_meet_make, again by the
- * replay); a restarted rank's threads are held until every part is back (capture.c).
+ * small shared window of the layer's own: one per communicator, made at its first shared window
+ * and kept for the next ones (pml_win_meet_make; made again by the replay), freed with the
+ * communicator, or with its last window when the communicator went first; a restarted rank's
+ * threads are held until every part is back (capture.c). Made with each window, as until
+ * session 40, it doubled the library's collective work of every MPI_Win_allocate_shared (2.6-3x
+ * native; bench/mpi/README.md, "Shared windows, session 40").
  *
  * Order. Each window is made again by the replay of the creation record, in its place among
  * the other collective calls (the program's order, the same on every member), so that its
@@ -214,11 +218,27 @@ int pml_win_save_memory(char *err, size_t errlen)
  * thread is parked, perhaps inside setenv. */
 static int meet_s = 30;
 
+/* A communicator's meeting place: a shared window of the layer's own of 2 x size slots (phase,
+ * then member) in rank 0's part, used by every shared window of the program on the
+ * communicator. Kept while the communicator lives (vcomm) or a window uses it (nwin); in the
+ * rank's image (the application's memory), its window in the lower half's, which a restart
+ * makes anew. */
+struct pml_meet {
+    uintptr_t vcomm;            /* the program's communicator, 0 once it freed it */
+    uintptr_t win;              /* the library's window, 0: none (yet) */
+    volatile uint64_t *slots;   /* NULL: no meeting (none made, or its making failed) */
+    int tried;                  /* made, or tried (a failure is not tried again: collective) */
+    int nwin;                   /* the program's windows using it */
+    struct pml_meet *next;      /* every place, in creation order (the same on every member) */
+};
+
+static struct pml_meet *meets; /* under pml_vh_lock */
+
 /* Waits until every member of w has reached phase ph of the meeting of epoch gen. Only memory
  * reads and nanosleep: every other thread of the rank (the library's too) is parked. */
 static int meet(struct pml_win *w, int ph, uint64_t gen, const struct timespec *end)
 {
-    volatile uint64_t *slot = w->meet + (size_t)ph * (size_t)w->comm_size;
+    volatile uint64_t *slot = w->meet->slots + (size_t)ph * (size_t)w->comm_size;
     __atomic_store_n(&slot[w->comm_rank], gen, __ATOMIC_SEQ_CST);
     for (;;) {
         int all = 1;
@@ -251,7 +271,9 @@ int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen)
                 if (w->saved && w->size > 0)
                     memcpy(w->saved, w->base, (size_t)w->size);
         for (struct pml_win *w = pml_wins; w; w = w->next) {
-            if (!epoch || !w->meet) /* every member alike: one whose part is empty too */
+            /* every member alike: one whose part is empty too; the windows of one communicator
+             * meet at one place, the second and later at once */
+            if (!epoch || !w->meet || !w->meet->slots)
                 continue;
             if (meet(w, ph, gen, &end)) {
                 snprintf(err, errlen, "the ranks sharing a window's memory did not all %s for the "
@@ -263,12 +285,10 @@ int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen)
     return 0;
 }
 
-void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
+/* Makes m's window on the library's communicator rcomm (of w, a member of size w->comm_size). */
+static void meet_open(struct pml_meet *m, const struct pml_win *w, MPI_Comm rcomm)
 {
-    w->meet_win = 0;
-    w->meet = NULL;
-    if (w->flavor != MPI_WIN_FLAVOR_SHARED || w->own_mem || w->comm_size < 2)
-        return;
+    m->tried = 1;
     const char *ms = getenv("REVIVE_WIN_MEET_S");
     long s = ms && *ms ? strtol(ms, NULL, 10) : 0;
     meet_s = s >= 2 && s <= 3600 ? (int)s : 30;
@@ -291,26 +311,157 @@ void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
         revive_log_warn("no meeting place for the ranks of a shared window (MPI error %d): a "
                         "store of one into another's part while a snapshot is taken may be lost",
                         rc);
+        if (rc == MPI_SUCCESS)
+            m->win = PML_H(r); /* freed with the place */
         return;
     }
     if (w->comm_rank == 0)
         memset(b0, 0, (size_t)qs);
-    w->meet_win = PML_H(r);
-    w->meet = b0;
+    m->win = PML_H(r);
+    m->slots = b0;
     /* rank 0 zeroed it before any member uses it: the window's creation (or the replay's next
-     * collective) orders it before the next snapshot */
+     * collective) orders it before the next snapshot. Slots reused by later windows hold the
+     * numbers of earlier epochs, which are lower (epochs grow within a coordinator's life; a
+     * restart makes every place anew). */
+}
+
+/* m's window freed (collective over its communicator) and m itself; m is unlinked. */
+static void meet_close(struct pml_meet *m)
+{
+    if (m->win) {
+        MPI_Win r = (MPI_Win)m->win;
+        int quiet = pml_attr_quiet_begin(); /* its duplicate got none of the program's attributes */
+        pml_L.MPI_Win_free(&r);
+        pml_attr_quiet_end(quiet);
+    }
+    free(m);
+}
+
+/* m unlinked from the list (under pml_vh_lock) */
+static void meet_unlink(struct pml_meet *m)
+{
+    for (struct pml_meet **pp = &meets; *pp; pp = &(*pp)->next)
+        if (*pp == m) {
+            *pp = m->next;
+            return;
+        }
+}
+
+void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
+{
+    if (w->flavor != MPI_WIN_FLAVOR_SHARED || w->own_mem || w->comm_size < 2) {
+        w->meet = NULL;
+        return;
+    }
+    struct pml_meet *m = w->meet; /* the replay's: the place it had at the snapshot */
+    if (!m) {
+        /* the communicator's place, else a new one. Collectives on one communicator are never
+         * concurrent (MPI), so no other thread looks for this one meanwhile. */
+        pml_vh_lock();
+        struct pml_meet **pp = &meets;
+        for (; *pp; pp = &(*pp)->next)
+            if ((*pp)->vcomm == w->vcomm)
+                break;
+        m = *pp;
+        if (!m && (m = calloc(1, sizeof *m))) {
+            m->vcomm = w->vcomm;
+            *pp = m;
+        }
+        if (m)
+            m->nwin++;
+        pml_vh_unlock();
+        if (!m) {
+            revive_log_warn("no memory for the meeting place of a shared window's ranks: a store "
+                            "of one into another's part while a snapshot is taken may be lost");
+            return;
+        }
+        w->meet = m;
+    }
+    if (!m->tried)
+        meet_open(m, w, rcomm);
 }
 
 void pml_win_meet_free(struct pml_win *w)
 {
-    if (!w->meet_win)
-        return;
-    MPI_Win r = (MPI_Win)w->meet_win;
-    w->meet_win = 0;
+    struct pml_meet *m = w->meet;
     w->meet = NULL;
-    int quiet = pml_attr_quiet_begin(); /* its duplicate got none of the program's attributes */
-    pml_L.MPI_Win_free(&r);
-    pml_attr_quiet_end(quiet);
+    if (!m)
+        return;
+    pml_vh_lock();
+    int last = --m->nwin == 0 && !m->vcomm;
+    if (last)
+        meet_unlink(m);
+    pml_vh_unlock();
+    if (last) /* every member frees the window here: collective alike */
+        meet_close(m);
+}
+
+void pml_win_meet_comm_freed(uintptr_t vcomm)
+{
+    if (!vcomm)
+        return;
+    pml_vh_lock();
+    struct pml_meet *m = meets;
+    while (m && m->vcomm != vcomm)
+        m = m->next;
+    int last = 0;
+    if (m) {
+        m->vcomm = 0; /* its handle may be reused for another communicator */
+        last = m->nwin == 0;
+        if (last)
+            meet_unlink(m);
+    }
+    pml_vh_unlock();
+    if (last) /* MPI_Comm_free is collective: every member frees the place here */
+        meet_close(m);
+}
+
+void pml_win_meets_release(int all)
+{
+    if (all) {
+        /* --term: the agent's thread alone, the program's parked for good (no lock: one may be
+         * parked holding it) */
+        for (struct pml_win *w = pml_wins; w; w = w->next)
+            w->meet = NULL;
+        while (meets) {
+            struct pml_meet *m = meets;
+            meets = m->next;
+            meet_close(m);
+        }
+        return;
+    }
+    for (;;) {
+        pml_vh_lock();
+        struct pml_meet *m = meets;
+        while (m && m->nwin)
+            m = m->next;
+        if (m)
+            meet_unlink(m);
+        pml_vh_unlock();
+        if (!m)
+            return;
+        meet_close(m);
+    }
+}
+
+/* After a restart, before the fresh lower half loads: the places' windows were the dead half's.
+ * A place no window uses goes (the next shared window on its communicator makes one, on every
+ * member alike); the others are made again by the replay of their first window (made()). */
+static void meets_restart(void)
+{
+    struct pml_meet **pp = &meets;
+    while (*pp) {
+        struct pml_meet *m = *pp;
+        if (!m->nwin) {
+            *pp = m->next;
+            free(m);
+            continue;
+        }
+        m->win = 0;
+        m->slots = NULL;
+        m->tried = 0;
+        pp = &m->next;
+    }
 }
 
 const char *pml_win_memory_kind(const struct pml_win *w)
@@ -355,6 +506,7 @@ void pml_win_view_drop(struct pml_win *w)
 /* ---- after a restart ------------------------------------------------------------------------ */
 void pml_objs_restart_reserve(void)
 {
+    meets_restart();
     for (struct pml_win *w = pml_wins; w; w = w->next) {
         w->reserved = 0;
         if (!lib_segment(w))
