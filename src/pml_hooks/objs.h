@@ -219,7 +219,7 @@ int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen);
  * ones; at a restart's replay, the place w had, made again by the first of its windows
  * replayed. A failure only leaves the meetings out, said once. pml_win_meet_free: w no longer
  * uses it (at w's free, collective alike); the place goes with its last window once its
- * communicator is freed (pml_win_meet_comm_freed, ckpt.h). */
+ * communicator is freed (pml_win_meet_comm_freed, ckpt.h: only orphaned there). */
 void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm);
 void pml_win_meet_free(struct pml_win *w);
 /* The meeting places no window uses freed (all: every one, the windows' references dropped):

@@ -21,8 +21,9 @@
  * So the copy is made with every thread of the rank parked (capture.c's after_park), and the
  * members of a shared window meet first (each has parked) and after (each has copied) in a
  * small shared window of the layer's own: one per communicator, made at its first shared window
- * and kept for the next ones (pml_win_meet_make; made again by the replay), freed with the
- * communicator, or with its last window when the communicator went first; a restarted rank's
+ * and kept for the next ones (pml_win_meet_make; made again by the replay); once the
+ * communicator is freed, freed with its last window, adopted by the next communicator of the
+ * same members, or freed before MPI_Finalize; a restarted rank's
  * threads are held until every part is back (capture.c). Made with each window, as until
  * session 40, it doubled the library's collective work of every MPI_Win_allocate_shared (2.6-3x
  * native; bench/mpi/README.md, "Shared windows, session 40").
@@ -229,6 +230,7 @@ struct pml_meet {
     volatile uint64_t *slots;   /* NULL: no meeting (none made, or its making failed) */
     int tried;                  /* made, or tried (a failure is not tried again: collective) */
     int nwin;                   /* the program's windows using it */
+    int *wmap;                  /* the world rank of each member (NULL: unknown) */
     struct pml_meet *next;      /* every place, in creation order (the same on every member) */
 };
 
@@ -334,7 +336,29 @@ static void meet_close(struct pml_meet *m)
         pml_L.MPI_Win_free(&r);
         pml_attr_quiet_end(quiet);
     }
+    free(m->wmap);
     free(m);
+}
+
+/* The world rank of each member of w's communicator, calloc'd; NULL when unknown. */
+static int *world_ranks(const struct pml_win *w)
+{
+    const struct pml_comm *c = pml_comm_of(w->vcomm);
+    if (!c || c->inter || c->size != w->comm_size || (c->wmap && c->nmap != w->comm_size))
+        return NULL;
+    int *r = calloc((size_t)w->comm_size, sizeof *r);
+    for (int i = 0; r && i < w->comm_size; i++)
+        r[i] = c->wmap ? c->wmap[i] : i;
+    return r;
+}
+
+/* An orphan (its communicator freed, no window uses it, made) of the same members in the same
+ * order: every member finds the same one (places are made and orphaned at collective calls, in
+ * one order everywhere). */
+static int same_members(const struct pml_meet *m, const int *wr, int n)
+{
+    return !m->vcomm && !m->nwin && m->slots && m->wmap && wr &&
+           !memcmp(m->wmap, wr, (size_t)n * sizeof *wr);
 }
 
 /* m unlinked from the list (under pml_vh_lock) */
@@ -357,19 +381,31 @@ void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
     if (!m) {
         /* the communicator's place, else a new one. Collectives on one communicator are never
          * concurrent (MPI), so no other thread looks for this one meanwhile. */
+        int *wr = world_ranks(w);
         pml_vh_lock();
         struct pml_meet **pp = &meets;
         for (; *pp; pp = &(*pp)->next)
             if ((*pp)->vcomm == w->vcomm)
                 break;
         m = *pp;
+        /* else the orphan of a freed communicator of the same members (a loop of MPI_Comm_dup,
+         * a shared window, MPI_Comm_free), adopted: at MPI_Comm_free nothing is freed (it counts
+         * on no clock: a collective there could hold a checkpoint), so orphans would pile up */
+        for (struct pml_meet *o = meets; !m && o; o = o->next)
+            if (same_members(o, wr, w->comm_size))
+                m = o;
+        if (m && !m->vcomm)
+            m->vcomm = w->vcomm;
         if (!m && (m = calloc(1, sizeof *m))) {
             m->vcomm = w->vcomm;
+            m->wmap = wr;
+            wr = NULL;
             *pp = m;
         }
         if (m)
             m->nwin++;
         pml_vh_unlock();
+        free(wr);
         if (!m) {
             revive_log_warn("no memory for the meeting place of a shared window's ranks: a store "
                             "of one into another's part while a snapshot is taken may be lost");
@@ -404,16 +440,14 @@ void pml_win_meet_comm_freed(uintptr_t vcomm)
     struct pml_meet *m = meets;
     while (m && m->vcomm != vcomm)
         m = m->next;
-    int last = 0;
-    if (m) {
-        m->vcomm = 0; /* its handle may be reused for another communicator */
-        last = m->nwin == 0;
-        if (last)
-            meet_unlink(m);
-    }
+    /* only orphaned (its handle may be reused for another communicator): freed with its last
+     * window (MPI_Win_free, counted on the window's clock), adopted by the next communicator of
+     * the same members, or freed before MPI_Finalize. Not here: MPI_Comm_free counts on no
+     * clock, and the library's collective free could hold a rank that a checkpoint waits for
+     * (diffrev40 R-M1), and made MPI_Comm_free synchronizing */
+    if (m)
+        m->vcomm = 0;
     pml_vh_unlock();
-    if (last) /* MPI_Comm_free is collective: every member frees the place here */
-        meet_close(m);
 }
 
 void pml_win_meets_release(int all)
