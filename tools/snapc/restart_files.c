@@ -14,22 +14,30 @@
 #include "crs/base/image_files.h"
 
 
-static int seen_has(const struct restart_files_seen *s, const char *p)
+/* p's index in s, or -1 */
+static long seen_find(const struct restart_files_seen *s, const char *p)
 {
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(s->v[i], p))
-            return 1;
-    return 0;
+            return (long)i;
+    return -1;
 }
 
-static void seen_add(struct restart_files_seen *s, const char *p)
+/* WARN: the rank to name in the warning of a touched file, or -1 */
+static void seen_add(struct restart_files_seen *s, const char *p, int warn)
 {
     char **v = realloc(s->v, (s->n + 1) * sizeof *v);
-    if (!v)
+    if (v)
+        s->v = v;
+    int *w = v ? realloc(s->warn, (s->n + 1) * sizeof *w) : NULL;
+    if (w)
+        s->warn = w;
+    if (!v || !w)
         return; /* only a cost: the file is looked at again */
-    s->v = v;
-    if ((s->v[s->n] = strdup(p)))
+    if ((s->v[s->n] = strdup(p))) {
+        s->warn[s->n] = warn;
         s->n++;
+    }
 }
 
 /* Whether the caller warned about p already: by that name, or by another name of the same file
@@ -81,14 +89,17 @@ static int check_image(const struct crs_image *img, int rank, struct restart_fil
         const char *p = crs_image_str(img, img->files[i].path);
         if (moved(p, buf, sizeof buf, arg))
             p = buf;
-        if (seen_has(seen, p))
+        long at = seen_find(seen, p);
+        if (at >= 0) {
+            /* the warning names the lowest rank mapping it, as a look in rank order did: the
+             * images are looked at by the check's threads in any order (rst_libchg-mpich in the
+             * CI of dfd7366e named rank 1) */
+            if (seen->warn[at] > rank)
+                seen->warn[at] = rank;
             continue;
+        }
         int gone, touched;
         const char *what = crs_image_file_changed(img, i, p, &gone, &touched);
-        if (!gone && !what && touched && !was_warned(p, warned, nwarned))
-            fprintf(stderr, "restart-mpi: warning: %s, mapped by rank %d, has another modification "
-                    "time than at the checkpoint, but the same size and build id: taken for the same "
-                    "program (a copy put back)\n", p, rank);
         if (gone) {
             snprintf(err, errlen,
                      "%s, mapped by rank %d, is missing (%s): put it back%s", p, rank,
@@ -116,7 +127,7 @@ static int check_image(const struct crs_image *img, int rank, struct restart_fil
                      hint);
             e = -ESTALE;
         } else
-            seen_add(seen, p);
+            seen_add(seen, p, touched && !was_warned(p, warned, nwarned) ? rank : -1);
     }
     free(use);
     return e;
@@ -154,9 +165,16 @@ void restart_files_image(struct restart_files *f, int rank, const struct crs_ima
 
 void restart_files_end(struct restart_files *f)
 {
-    for (size_t i = 0; i < f->seen.n; i++)
+    for (size_t i = 0; i < f->seen.n; i++) {
+        if (f->seen.warn[i] >= 0)
+            fprintf(stderr, "restart-mpi: warning: %s, mapped by rank %d, has another modification "
+                    "time than at the checkpoint, but the same size and build id: taken for the "
+                    "same program (a copy put back)\n", f->seen.v[i], f->seen.warn[i]);
         free(f->seen.v[i]);
+    }
     free(f->seen.v);
+    free(f->seen.warn);
+    f->seen.warn = NULL;
     f->seen.v = NULL;
     f->seen.n = 0;
     pthread_mutex_destroy(&f->lock);

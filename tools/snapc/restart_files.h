@@ -18,6 +18,7 @@ struct crs_image;
  * looked at once (a build id read per library and rank cost more than the rest of the check). */
 struct restart_files_seen {
     char **v;
+    int *warn; /* for each: the lowest rank mapping it touched (warned at the end), or -1 */
     size_t n;
 };
 
@@ -49,7 +50,8 @@ void restart_files_init(struct restart_files *f,
                         const char *const *warned, int nwarned);
 /* rank's image, open as img: its mapped files looked at (thread-safe). */
 void restart_files_image(struct restart_files *f, int rank, const struct crs_image *img);
-/* Frees what f holds (f->e and f->err stay). */
+/* Says the warnings of the look (each file with another modification time but the same size and
+ * build id, naming the lowest rank that maps it), then frees what f holds (f->e and f->err stay). */
 void restart_files_end(struct restart_files *f);
 
 #endif
