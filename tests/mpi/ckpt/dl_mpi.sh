@@ -178,39 +178,36 @@ if REVIVE_MPI=$flavor paced sym "$d/symprog"; then
     restart_ok sym 1
     restart_ok sym 2
 fi
+# own_lookup SRC LIB NAME WHAT [global]: LIB built from the C source SRC, looked up for NAME by
+# dl_mpi_dlerror under the rank's LD_PRELOAD (libcr, the layer): "found, no error" passes
+own_lookup() {
+    local src=$1 lib=$2 name=$3 what=$4 out rc
+    shift 4
+    printf '%b' "$src" >"$d/$lib.c"
+    if ! "$cc" -shared -fPIC -o "$d/$lib" "$d/$lib.c" 2>cc.err ||
+        ! { [ -x "$d/dlerr" ] || "$cc" -O1 -o "$d/dlerr" "$here/dl_mpi_dlerror.c" -ldl 2>>cc.err; }; then
+        failed "$lib or dl_mpi_dlerror.c does not build:"; head -6 cc.err | sed 's/^/  /'
+        return
+    fi
+    out=$(REVIVE_MPI_FLAVOR=$flavor LD_PRELOAD="$REVIVE_MPI_LIBDIR/libcr.so.0:$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" \
+        "$d/dlerr" "$d/$lib" "$name" "$@" 2>&1 </dev/null); rc=$?
+    if [ $rc = 0 ] && [ "$out" = "found, no error" ]; then
+        pass "dlsym of $name in $what under the layer: its own function, dlerror() NULL"
+    else
+        failed "dlsym of $name in $what under the layer: status $rc: $out"
+    fi
+}
 # a lookup that succeeds leaves no error for dlerror() (the usual check; Julia's jl_dlsym decides
 # "found" by it): a library of the program's own (RTLD_LOCAL, not in the global scope) with an
-# MPI-like name, under the rank's LD_PRELOAD (diffrev38 R-L2: the layer's own lookup after the
-# program's left "undefined symbol" behind)
-printf 'int mpi_foo(void) { return 7; }\n' >"$d/mpifoo.c"
-if "$cc" -shared -fPIC -o "$d/libmpifoo.so" "$d/mpifoo.c" 2>cc.err &&
-    "$cc" -O1 -o "$d/dlerr" "$here/dl_mpi_dlerror.c" -ldl 2>>cc.err; then
-    out=$(REVIVE_MPI_FLAVOR=$flavor LD_PRELOAD="$REVIVE_MPI_LIBDIR/libcr.so.0:$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" \
-        "$d/dlerr" "$d/libmpifoo.so" mpi_foo 2>&1 </dev/null); rc=$?
-    if [ $rc = 0 ] && [ "$out" = "found, no error" ]; then
-        pass "dlsym of mpi_foo in a library of the program's own under the layer: found, dlerror() NULL"
-    else
-        failed "dlsym of mpi_foo under the layer: status $rc: $out"
-    fi
-else
-    failed "libmpifoo.so or dl_mpi_dlerror.c does not build:"; head -6 cc.err | sed 's/^/  /'
-fi
+# MPI-like name (diffrev38 R-L2: the layer's own lookup after the program's left "undefined
+# symbol" behind)
+own_lookup 'int mpi_foo(void) { return 7; }\n' libmpifoo.so mpi_foo "a library of the program's own"
 # a library of the program's own loaded RTLD_GLOBAL (R loads Rmpi.so so) defining a name the
 # layer defined too (Open MPI's side: mpi_wait, Fortran's MPI_WAIT), looked up on its own handle,
 # and its own pointer to it (as R's registration of Rmpi's entry points): its own function
 # (newuser10 F1: the layer's came back, and R's mpi.wait() died of SIGSEGV)
-printf 'int mpi_wait(void) { return 7; }\nvoid *registered = (void *)mpi_wait;\n' >"$d/rplug.c"
-if "$cc" -shared -fPIC -o "$d/Rplug.so" "$d/rplug.c" 2>cc.err && [ -x "$d/dlerr" ]; then
-    out=$(REVIVE_MPI_FLAVOR=$flavor LD_PRELOAD="$REVIVE_MPI_LIBDIR/libcr.so.0:$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" \
-        "$d/dlerr" "$d/Rplug.so" mpi_wait global 2>&1 </dev/null); rc=$?
-    if [ $rc = 0 ] && [ "$out" = "found, no error" ]; then
-        pass "dlsym of mpi_wait in a library of the program's own loaded RTLD_GLOBAL, under the layer: its own function"
-    else
-        failed "dlsym of mpi_wait in a library of the program's own loaded RTLD_GLOBAL, under the layer: status $rc: $out"
-    fi
-else
-    failed "Rplug.so or dl_mpi_dlerror.c does not build:"; head -6 cc.err | sed 's/^/  /'
-fi
+own_lookup 'int mpi_wait(void) { return 7; }\nvoid *registered = (void *)mpi_wait;\n' Rplug.so mpi_wait \
+    "a library of the program's own loaded RTLD_GLOBAL" global
 # OpenSHMEM (Open MPI's liboshmem starts Open MPI by itself, ompi_mpi_init): stopped with words
 # that name OpenSHMEM (diffrev38 R-L4: "MPI_Init of libmpi.so.40 (liboshmem.so.40) was called
 # directly ... a copy of the library")
