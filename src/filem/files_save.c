@@ -1277,6 +1277,27 @@ int filem_files_where(const struct filem_meta *m, const struct filem_files_moves
     return e;
 }
 
+int filem_files_dests(const struct filem_meta *m, const struct filem_files_moves *mv, char ***dests,
+                      int *ndests, char *err, size_t errlen)
+{
+    int n = filem_files_count(m);
+    *dests = NULL;
+    *ndests = 0;
+    if (n == 0)
+        return 0;
+    char **d = NULL;
+    int e = plan(m, n, mv, &d, NULL, 0, err, errlen);
+    if (e < 0)
+        return e;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (d[i])
+            d[k++] = d[i]; /* the named PATHs' entries only: their members have none */
+    *dests = d;
+    *ndests = k;
+    return 0;
+}
+
 int filem_files_restore(const char *seqdir, const struct filem_meta *m,
                         const struct filem_files_moves *mv, int *restored, char *said,
                         size_t saidlen, char *err, size_t errlen)

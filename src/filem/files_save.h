@@ -103,6 +103,20 @@ struct filem_files_moves {
 int filem_files_where(const struct filem_meta *m, const struct filem_files_moves *mv, char *said,
                       size_t saidlen, char *err, size_t errlen);
 
+/* The destinations filem_files_restore puts M's named PATHs back at (the planning of
+ * filem_files_where): *dests (malloc'd, each entry too; the caller frees both) gets *ndests
+ * paths, one per named PATH, in the snapshot's order. 0 (*dests NULL when nothing is saved), or
+ * -errno with err. */
+int filem_files_dests(const struct filem_meta *m, const struct filem_files_moves *mv, char ***dests,
+                      int *ndests, char *err, size_t errlen);
+
+/* How restart-mpi tells each rank of the restarted job the paths it put back (--save-files):
+ * FILEM_PUT_BACK_VAR<i>=PATH for i from 0, at most FILEM_PUT_BACK_MAX. A rank takes the MPI
+ * file it finds at such a path (or under such a directory) as the job's own, though it is
+ * another inode than at the snapshot (src/pml_hooks/objs_restart.c). */
+#define FILEM_PUT_BACK_VAR "REVIVE_RESTART_PUT_BACK_"
+#define FILEM_PUT_BACK_MAX 64
+
 /* Puts M's entries back where they were (call filem_files_verify first): each named file or
  * link replaced by a temporary name beside it, flushed, renamed over; each named directory
  * built whole beside it and moved into the one there entry by entry (filem_files_merge: the

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "crs/base/component.h"
+#include "filem/files_save.h"
 #include "pml_hooks/restart.h"
 
 static int cmp_file(const void *a, const void *b)
@@ -74,9 +75,33 @@ static const char *relocated(const char *path, char *buf, size_t cap)
     return n ? crs_relocated(moves, n, path, buf, cap) : path;
 }
 
+/* 1 when restart-mpi put the snapshot's saved copy (--save-files) back at path, or at a directory
+ * holding it (FILEM_PUT_BACK_VAR<i>, through the hand-off): the copy is a new inode, made by
+ * restart-mpi from the snapshot's own checked bytes, so it is the job's file. The path as the
+ * job named it, else through its links as they are now (restart-mpi's paths are). */
+static int put_back(const char *path)
+{
+    char real[PATH_MAX];
+    const char *as[2] = {path, realpath(path, real) ? real : NULL};
+    for (int i = 0; i < FILEM_PUT_BACK_MAX; i++) {
+        char var[64];
+        snprintf(var, sizeof var, "%s%d", FILEM_PUT_BACK_VAR, i);
+        const char *root = pml_restart_getenv(var);
+        if (!root)
+            break;
+        size_t l = strlen(root);
+        while (l > 1 && root[l - 1] == '/')
+            l--;
+        for (int k = 0; k < 2; k++)
+            if (as[k] && !strncmp(as[k], root, l) && (as[k][l] == 0 || as[k][l] == '/'))
+                return 1;
+    }
+    return 0;
+}
+
 /* FILE_SAME, or FILE_LATER / FILE_REFUSED with the note or the reason in why. At `path`: the
  * recorded one, or where --relocate says it is now (then another device and inode are expected:
- * a copy, and the user said it is the job's file). */
+ * a copy, and the user said it is the job's file), or the copy restart-mpi put back (put_back). */
 static enum file_found find_file(const struct pml_file *f, const char *path, int strict,
                                  char *why, size_t len)
 {
@@ -96,7 +121,11 @@ static enum file_found find_file(const struct pml_file *f, const char *path, int
         return FILE_REFUSED;
     }
     int64_t born = moved || !f->btime_ns ? 0 : pml_file_btime_ns(path);
-    if (!moved && (sb.st_ino != f->ino || sb.st_dev != f->dev || (born && born != f->btime_ns))) {
+    int other = !moved && (sb.st_ino != f->ino || sb.st_dev != f->dev || (born && born != f->btime_ns));
+    if (other && put_back(path))
+        revive_log_debug("restart: MPI file %s: restart-mpi put the snapshot's copy back there "
+                         "(--save-files): taken as the job's", path);
+    else if (other) {
         snprintf(why, len, "the MPI file %s is another file than the one open at the snapshot "
                  "(device/inode %llu/%llu now, %llu/%llu at the snapshot%s: it was replaced or "
                  "copied back); put the job's own file back at that path, or give a copy of it "

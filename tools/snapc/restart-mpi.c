@@ -451,6 +451,10 @@ int main(int argc, char **argv)
                             "order\n", restart_me, why);
     }
 
+    /* where the saved files go back: a rank takes an MPI file restart-mpi put back there as the
+     * job's own, though it is another inode than at the snapshot (newuser11 F1: every restart of
+     * a snapshot saving a file open through MPI-IO was refused) */
+    restart_put_back_tell(&m, &fmv, nfiles && o.restore_files);
     /* the command: launcher [-x ...] then the job's arguments as it runs now (above), each
      * program replaced by the rank restarter */
     struct argv cmd = {0};

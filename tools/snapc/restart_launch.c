@@ -22,6 +22,7 @@
 #include "crs/base/relocated.h"
 #include "filem/alive.h"
 #include "filem/filem.h"
+#include "filem/files_save.h"
 #include "filem/stage_mark.h"
 #include "filem/verified.h"
 #include "snapc/hosts.h"
@@ -221,6 +222,32 @@ int restart_job_arguments(const struct opts *o, const struct filem_meta *m, cons
     return nrprogs;
 }
 
+void restart_put_back_tell(const struct filem_meta *m, const struct filem_files_moves *mv, int put_back)
+{
+    char var[64], err[REVIVE_TEXT_PATHS(2)];
+    for (int i = 0; i < FILEM_PUT_BACK_MAX; i++) { /* none but this restart's */
+        snprintf(var, sizeof var, "%s%d", FILEM_PUT_BACK_VAR, i);
+        unsetenv(var);
+    }
+    char **dests = NULL;
+    int n = 0;
+    if (!put_back || filem_files_dests(m, mv, &dests, &n, err, sizeof err) < 0)
+        return;
+    if (n > FILEM_PUT_BACK_MAX)
+        fprintf(stderr, "%s: warning: the snapshot saved more than %d paths (--save-files): an MPI "
+                        "file the job has open in one past them is refused by its ranks once put "
+                        "back (another file than at the snapshot); restart with --relocate to "
+                        "another path for it\n", restart_me, FILEM_PUT_BACK_MAX);
+    for (int i = 0; i < n; i++) {
+        if (i < FILEM_PUT_BACK_MAX) {
+            snprintf(var, sizeof var, "%s%d", FILEM_PUT_BACK_VAR, i);
+            setenv(var, dests[i], 1);
+        }
+        free(dests[i]);
+    }
+    free(dests);
+}
+
 /* The command: launcher [-x ...] then the job's arguments as it runs now (run, its programs at
  * rprogs), each program replaced by the rank restarter rrank with its options and seqdir. */
 void restart_launch_command(struct argv *cmd, const struct opts *o, const char *launcher,
@@ -256,6 +283,14 @@ void restart_launch_command(struct argv *cmd, const struct opts *o, const char *
         if (getenv(FILEM_VERIFIED_ENV)) { /* the images the check read (above) */
             restart_push(cmd, "-x");
             restart_push(cmd, FILEM_VERIFIED_ENV);
+        }
+        for (int i = 0; i < FILEM_PUT_BACK_MAX; i++) { /* restart_put_back_tell's */
+            char var[64];
+            snprintf(var, sizeof var, "%s%d", FILEM_PUT_BACK_VAR, i);
+            if (!getenv(var))
+                break;
+            restart_push(cmd, "-x");
+            restart_push(cmd, var);
         }
     }
     int pi = 0;

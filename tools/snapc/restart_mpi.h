@@ -113,6 +113,13 @@ void restart_aside_left(const char *jobdir, const char *seqdir);
 int restart_job_arguments(const struct opts *o, const struct filem_meta *m, const char *seqdir,
                           uint64_t ranks, uint64_t argc_saved, const char *flavor,
                           struct argv *run, int *rprogs);
+struct filem_files_moves;
+/* The paths the files --save-files saved go back to (m's, where mv moves them), told to the ranks
+ * in FILEM_PUT_BACK_VAR<i> (filem/files_save.h) when put_back is 1, so that each takes an MPI
+ * file restart-mpi put back as the job's own (newuser11 F1); none told (any left in this
+ * process's environment removed) when it is 0, or when they cannot be known (the restore then
+ * fails on its own) or do not all fit (a warning: those ranks refuse as before). */
+void restart_put_back_tell(const struct filem_meta *m, const struct filem_files_moves *mv, int put_back);
 /* The command: launcher [-x ...] then the job's arguments as it runs now (run, its programs at
  * rprogs), each program replaced by the rank restarter rrank with its options and seqdir. */
 void restart_launch_command(struct argv *cmd, const struct opts *o, const char *launcher,
