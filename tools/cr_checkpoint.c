@@ -188,6 +188,41 @@ static int int_option(const char *name, const char *arg, long min, long max, int
     return 0;
 }
 
+/* pid is cr_restart (`cr_restart ctx &` then `cr_checkpoint $!`, as ckpt-mpirun takes
+ * restart-mpi's pid): the one child of it that answers as a Revive process (the restarted one,
+ * under its old pid), else 0. Before, "does not run under Revive (start it with cr_run)", which
+ * did not apply (newuser11 F2). */
+static pid_t restarted_by(pid_t pid)
+{
+    char comm[64], path[64], buf[4096];
+    tool_pid_comm(pid, comm, sizeof comm);
+    if (strcmp(comm, "cr_restart") != 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    pid_t found = 0;
+    for (char *p = buf, *end; *p; p = end) {
+        long c = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        int s = c > 0 ? crs_proto_connect((pid_t)c) : -1;
+        if (s >= 0) {
+            close(s);
+            if (found)
+                return 0; /* more than one: not ours to choose */
+            found = (pid_t)c;
+        }
+    }
+    return found;
+}
+
 int main(int argc, char **argv)
 {
     tool_pid_args(argc, argv); /* repeated whole in advice to run it as another user */
@@ -326,6 +361,13 @@ int main(int argc, char **argv)
      * files (one just forked or starting its program is waited for). */
     int probe = crs_proto_connect_wait((pid_t)pid);
     pid_t job = 0;
+    pid_t restored = probe == -ECONNREFUSED ? restarted_by((pid_t)pid) : 0;
+    if (restored > 0) {
+        fprintf(stderr, "cr_checkpoint: process %ld is cr_restart: checkpointing the process it "
+                        "restarted, %d\n", pid, (int)restored);
+        pid = restored;
+        probe = crs_proto_connect_wait((pid_t)pid);
+    }
     if (probe == -ECONNREFUSED) {
         char cm[64];
         tool_pid_comm((pid_t)pid, cm, sizeof cm);
