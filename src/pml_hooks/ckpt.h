@@ -335,8 +335,10 @@ static inline int pml_cross_win_group(uintptr_t group, uint32_t fid, struct pml_
 void pml_comm_created(uintptr_t v, int fid);
 void pml_comm_freed(struct pml_comm *c);
 /* The program freed communicator vcomm (MPI_Comm_free, MPI_Comm_disconnect): its windows' meeting
- * place (win_ckpt.c), if it has one, is orphaned: freed with its last window, adopted by the next
- * communicator of the same members, else freed before MPI_Finalize (nothing collective here). */
+ * place (win_ckpt.c), if it has one, is orphaned on this member (nothing collective here); once
+ * every member's vote says so, freed with its last window, adopted by the next communicator of the
+ * same members, or freed at the next shared window made or freed by all its members, else before
+ * MPI_Finalize. */
 void pml_win_meet_comm_freed(uintptr_t vcomm);
 void pml_clock_add(struct pml_comm *c); /* a clock made elsewhere (files, windows): appended */
 void pml_comm_eh_changed(uintptr_t v);

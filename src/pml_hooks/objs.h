@@ -222,6 +222,14 @@ int pml_win_copy_saved(uint32_t epoch, char *err, size_t errlen);
  * communicator is freed (pml_win_meet_comm_freed, ckpt.h: only orphaned there). */
 void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm);
 void pml_win_meet_free(struct pml_win *w);
+/* Before the library's MPI_Win_allocate_shared on vcomm (w NULL) or MPI_Win_free of shared
+ * window w: this member's vote on every meeting place whose members all take part, whether it
+ * freed the place's communicator; pml_win_meet_make / pml_win_meet_free count the votes once the
+ * library's call returned (both gather from every member first), and free the places every member
+ * orphaned that no window uses (or adopt one for the new window's communicator of the same
+ * members), every member alike. pml_win_meets_unvote: the library's call failed, nothing counted. */
+void pml_win_meets_vote(uintptr_t vcomm, const struct pml_win *w);
+void pml_win_meets_unvote(void);
 /* The meeting places no window uses freed (all: every one, the windows' references dropped):
  * before the lower half's MPI_Finalize (all 0) and at --term once the windows are freed (all 1,
  * the agent's thread, the program's parked).

@@ -260,6 +260,10 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
             }
         }
     } else {
+        /* the meeting places of members all in comm: this member's vote (win_ckpt.c), counted
+         * once the library's call returns (every member has entered it then) */
+        if (shared && n >= 2)
+            pml_win_meets_vote(PML_H(comm), NULL);
         pml_dupattr_record(&da);
         if (arm)
             pml_win_arm((size_t)size);
@@ -296,8 +300,10 @@ static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI
         pml_rec_ptr(R, base); /* what the program was given, where a restart must put it again */
         pml_rec_out(R, v);
         pml_rec_close(R);
-    } else
+    } else {
         pml_dupattr_free(&da);
+        pml_win_meets_unvote();
+    }
     PML_COLL_LEAVE(1);
     return rc;
 }
@@ -360,7 +366,11 @@ int MPI_Win_free(MPI_Win *win)
      * the dead lower half's window after a restart, whose free function the fresh library
      * called (campaign-failures.md #28: Open MPI, SIGSEGV in the dead half) */
     MPI_Win r = RW(*win);
+    if (w)
+        pml_win_meets_vote(0, w); /* counted after the library's free (a barrier) */
     int rc = LIB_WAIT(pml_L.MPI_Win_free(&r));
+    if (rc != MPI_SUCCESS)
+        pml_win_meets_unvote();
     if (rc == MPI_SUCCESS) {
         if (w) {
             pml_win_meet_free(w); /* every member frees the window here: collective alike */

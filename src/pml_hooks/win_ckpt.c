@@ -21,9 +21,10 @@
  * So the copy is made with every thread of the rank parked (capture.c's after_park), and the
  * members of a shared window meet first (each has parked) and after (each has copied) in a
  * small shared window of the layer's own: one per communicator, made at its first shared window
- * and kept for the next ones (pml_win_meet_make; made again by the replay); once the
- * communicator is freed, freed with its last window, adopted by the next communicator of the
- * same members, or freed before MPI_Finalize; a restarted rank's
+ * and kept for the next ones (pml_win_meet_make; made again by the replay); once every member
+ * freed the communicator (their votes, struct pml_meet), freed with its last window, adopted by
+ * the next communicator of the same members, or freed at the next shared window made or freed by
+ * all its members, else before MPI_Finalize; a restarted rank's
  * threads are held until every part is back (capture.c). Made with each window, as until
  * session 40, it doubled the library's collective work of every MPI_Win_allocate_shared (2.6-3x
  * native; bench/mpi/README.md, "Shared windows, session 40").
@@ -219,18 +220,36 @@ int pml_win_save_memory(char *err, size_t errlen)
  * thread is parked, perhaps inside setenv. */
 static int meet_s = 30;
 
-/* A communicator's meeting place: a shared window of the layer's own of 2 x size slots (phase,
- * then member) in rank 0's part, used by every shared window of the program on the
+/* A communicator's meeting place: a shared window of the layer's own of MEET_ROWS x size slots
+ * (row, then member) in rank 0's part, used by every shared window of the program on the
  * communicator. Kept while the communicator lives (vcomm) or a window uses it (nwin); in the
  * rank's image (the application's memory), its window in the lower half's, which a restart
- * makes anew. */
+ * makes anew.
+ *
+ * Rows 0 and 1: the snapshot's two phases (pml_win_copy_saved). Rows 2 and 3: votes, by
+ * parity. Whether a member freed the place's communicator is its own business (MPI_Comm_free
+ * is local in both libraries: members free it at different points of their programs), so no
+ * member may free or adopt a place on its own word: the library's free of its window is a
+ * collective (one member would wait there for the others, or make a window the others never
+ * make). At a call that returns on no member before every member of the communicator entered it
+ * (MPI_Win_allocate_shared, MPI_Win_free: both gather from every member), every place whose
+ * members all take part gets each member's vote before the library's call (pml_win_meets_vote)
+ * and counts them after it: the same count on every member. A place every member had orphaned
+ * and no window uses is freed there (or adopted by the new window's communicator of the same
+ * members), by every member alike. */
+enum { MEET_PHASES = 2, MEET_ROWS = 4 };
+
 struct pml_meet {
     uintptr_t vcomm;            /* the program's communicator, 0 once it freed it */
     uintptr_t win;              /* the library's window, 0: none (yet) */
     volatile uint64_t *slots;   /* NULL: no meeting (none made, or its making failed) */
     int tried;                  /* made, or tried (a failure is not tried again: collective) */
     int nwin;                   /* the program's windows using it */
-    int *wmap;                  /* the world rank of each member (NULL: unknown) */
+    int *wmap;                  /* the world rank of each member (NULL: unknown, never voted on) */
+    int n, me;                  /* its members, this rank's place among them */
+    uint32_t votes;             /* votes counted on it: the same number on every member */
+    uint32_t voted;             /* the call (its token) that cast this rank's vote, not counted */
+    uint32_t agreed;            /* the call whose count found every member had orphaned it */
     struct pml_meet *next;      /* every place, in creation order (the same on every member) */
 };
 
@@ -294,7 +313,7 @@ static void meet_open(struct pml_meet *m, const struct pml_win *w, MPI_Comm rcom
     const char *ms = getenv("REVIVE_WIN_MEET_S");
     long s = ms && *ms ? strtol(ms, NULL, 10) : 0;
     meet_s = s >= 2 && s <= 3600 ? (int)s : 30;
-    MPI_Aint sz = w->comm_rank == 0 ? (MPI_Aint)(2 * (size_t)w->comm_size * sizeof(uint64_t)) : 0;
+    MPI_Aint sz = w->comm_rank == 0 ? (MPI_Aint)(MEET_ROWS * (size_t)w->comm_size * sizeof(uint64_t)) : 0;
     MPI_Win r = (MPI_Win)pml_v2r(PML_H(MPI_WIN_NULL));
     void *b = NULL, *b0 = NULL;
     MPI_Aint qs = 0;
@@ -317,14 +336,19 @@ static void meet_open(struct pml_meet *m, const struct pml_win *w, MPI_Comm rcom
             m->win = PML_H(r); /* freed with the place */
         return;
     }
+    volatile uint64_t *sl = b0;
     if (w->comm_rank == 0)
-        memset(b0, 0, (size_t)qs);
+        memset(b0, 0, MEET_PHASES * (size_t)w->comm_size * sizeof(uint64_t));
+    /* each member its own votes: a member may cast its next one before rank 0 got here */
+    for (int row = MEET_PHASES; row < MEET_ROWS; row++)
+        __atomic_store_n(&sl[(size_t)row * (size_t)w->comm_size + (size_t)w->comm_rank], 0,
+                         __ATOMIC_SEQ_CST);
     m->win = PML_H(r);
-    m->slots = b0;
-    /* rank 0 zeroed it before any member uses it: the window's creation (or the replay's next
-     * collective) orders it before the next snapshot. Slots reused by later windows hold the
-     * numbers of earlier epochs, which are lower (epochs grow within a coordinator's life; a
-     * restart makes every place anew). */
+    m->slots = sl;
+    /* rank 0 zeroed the phases before any member uses them: the window's creation (or the
+     * replay's next collective) orders it before the next snapshot. Slots reused by later windows
+     * hold the numbers of earlier epochs, which are lower (epochs grow within a coordinator's
+     * life; a restart makes every place anew). */
 }
 
 /* m's window freed (collective over its communicator) and m itself; m is unlinked. */
@@ -352,15 +376,6 @@ static int *world_ranks(const struct pml_win *w)
     return r;
 }
 
-/* An orphan (its communicator freed, no window uses it, made) of the same members in the same
- * order: every member finds the same one (places are made and orphaned at collective calls, in
- * one order everywhere). */
-static int same_members(const struct pml_meet *m, const int *wr, int n)
-{
-    return !m->vcomm && !m->nwin && m->slots && m->wmap && wr &&
-           !memcmp(m->wmap, wr, (size_t)n * sizeof *wr);
-}
-
 /* m unlinked from the list (under pml_vh_lock) */
 static void meet_unlink(struct pml_meet *m)
 {
@@ -369,6 +384,150 @@ static void meet_unlink(struct pml_meet *m)
             *pp = m->next;
             return;
         }
+}
+
+/* ---- votes (see struct pml_meet) ------------------------------------------------------------ */
+/* The token of this thread's call that cast votes: another thread's call on other members may
+ * count its own meanwhile (under pml_vh_lock). */
+static uint32_t vote_serial;
+static __thread uint32_t vote_token;
+
+static volatile uint64_t *vote_row(const struct pml_meet *m)
+{
+    return m->slots + (size_t)(MEET_PHASES + (m->votes & 1)) * (size_t)m->n;
+}
+
+/* This member's vote on m: the number of the vote, and whether it orphaned m. A member ahead
+ * casts its next vote in the other row: it cannot pass the next such call before this one counted. */
+static void vote_cast(struct pml_meet *m)
+{
+    uint64_t v = (uint64_t)(m->votes + 1) << 1 | (m->vcomm == 0);
+    __atomic_store_n(&vote_row(m)[m->me], v, __ATOMIC_SEQ_CST);
+    m->voted = vote_token;
+}
+
+/* Every member's vote on m counted (each cast it before the call that brought this member here
+ * returned: the wait is for form's sake). */
+static void vote_count(struct pml_meet *m)
+{
+    volatile uint64_t *row = vote_row(m);
+    uint64_t tag = (uint64_t)(m->votes + 1);
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += meet_s;
+    int yes = 1;
+    for (int i = 0; i < m->n; i++) {
+        uint64_t v;
+        while ((v = __atomic_load_n(&row[i], __ATOMIC_SEQ_CST)) >> 1 < tag) {
+            struct timespec now, d = { 0, 100 * 1000 };
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec > end.tv_sec)
+                break;
+            nanosleep(&d, NULL);
+        }
+        yes = yes && v == (tag << 1 | 1);
+    }
+    m->votes++;
+    m->voted = 0;
+    m->agreed = yes ? vote_token : 0;
+}
+
+/* The votes this thread's call cast counted (agreed: this call's token where every member
+ * orphaned the place). */
+static void votes_count(void)
+{
+    if (!vote_token)
+        return;
+    for (struct pml_meet *m = meets; m; m = m->next)
+        if (m->voted == vote_token)
+            vote_count(m);
+}
+
+/* This thread's call is over: its token no longer names a vote. */
+static void votes_done(void)
+{
+    vote_token = 0;
+}
+
+/* Places every member orphaned that no window uses, but keep: unlinked into *out (in creation
+ * order: every member frees them in one order). Under pml_vh_lock. */
+static void agreed_take(struct pml_meet *keep, struct pml_meet **out)
+{
+    struct pml_meet **tail = out;
+    for (struct pml_meet **pp = &meets; *pp;) {
+        struct pml_meet *m = *pp;
+        if (m != keep && vote_token && m->agreed == vote_token && !m->nwin) {
+            *pp = m->next;
+            m->next = NULL;
+            *tail = m;
+            tail = &m->next;
+        } else
+            pp = &m->next;
+    }
+}
+
+static void agreed_close(struct pml_meet *m)
+{
+    while (m) {
+        struct pml_meet *next = m->next;
+        meet_close(m); /* every member: voted alike, in one order */
+        m = next;
+    }
+}
+
+/* Whether world rank r is among wr[0..n) (NULL: 0..n-1). */
+static int among(int r, const int *wr, int n)
+{
+    if (!wr)
+        return r >= 0 && r < n;
+    for (int i = 0; i < n; i++)
+        if (wr[i] == r)
+            return 1;
+    return 0;
+}
+
+void pml_win_meets_vote(uintptr_t vcomm, const struct pml_win *w)
+{
+    int n = 0;
+    const int *wr = NULL;
+    if (w) {
+        if (!w->meet || !w->meet->wmap)
+            return;
+        wr = w->meet->wmap;
+        n = w->meet->n;
+    } else {
+        const struct pml_comm *c = pml_comm_of(vcomm);
+        if (!c || c->inter || (c->wmap && c->nmap != c->size))
+            return;
+        n = c->size;
+        wr = c->wmap;
+    }
+    if (n < 2)
+        return;
+    pml_vh_lock();
+    if (!++vote_serial)
+        vote_serial = 1;
+    vote_token = vote_serial;
+    for (struct pml_meet *m = meets; m; m = m->next) {
+        if (!m->slots || !m->wmap || m->n > n)
+            continue;
+        int all = 1;
+        for (int i = 0; i < m->n && all; i++)
+            all = among(m->wmap[i], wr, n);
+        if (all)
+            vote_cast(m);
+    }
+    pml_vh_unlock();
+}
+
+void pml_win_meets_unvote(void)
+{
+    pml_vh_lock();
+    for (struct pml_meet *m = meets; m; m = m->next)
+        if (m->voted == vote_token)
+            m->voted = 0;
+    votes_done();
+    pml_vh_unlock();
 }
 
 void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
@@ -382,30 +541,41 @@ void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
         /* the communicator's place, else a new one. Collectives on one communicator are never
          * concurrent (MPI), so no other thread looks for this one meanwhile. */
         int *wr = world_ranks(w);
+        struct pml_meet *gone = NULL;
         pml_vh_lock();
+        votes_count();
         struct pml_meet **pp = &meets;
         for (; *pp; pp = &(*pp)->next)
             if ((*pp)->vcomm == w->vcomm)
                 break;
         m = *pp;
-        /* else the orphan of a freed communicator of the same members (a loop of MPI_Comm_dup,
-         * a shared window, MPI_Comm_free), adopted: at MPI_Comm_free nothing is freed (it counts
-         * on no clock: a collective there could hold a checkpoint), so orphans would pile up */
+        /* else a place every member orphaned, of the same members in the same order (a loop of
+         * MPI_Comm_dup, a shared window, MPI_Comm_free), adopted: at MPI_Comm_free nothing is
+         * freed (it counts on no clock: a collective there could hold a checkpoint) */
         for (struct pml_meet *o = meets; !m && o; o = o->next)
-            if (same_members(o, wr, w->comm_size))
+            if (vote_token && o->agreed == vote_token && !o->nwin && wr && o->n == w->comm_size &&
+                !memcmp(o->wmap, wr, (size_t)o->n * sizeof *wr))
                 m = o;
         if (m && !m->vcomm)
             m->vcomm = w->vcomm;
+        /* the other such places (members that never come together again) go now */
+        agreed_take(m, &gone);
         if (!m && (m = calloc(1, sizeof *m))) {
             m->vcomm = w->vcomm;
             m->wmap = wr;
+            m->n = w->comm_size;
+            m->me = w->comm_rank;
             wr = NULL;
+            for (pp = &meets; *pp; pp = &(*pp)->next)
+                ;
             *pp = m;
         }
         if (m)
             m->nwin++;
+        votes_done();
         pml_vh_unlock();
         free(wr);
+        agreed_close(gone);
         if (!m) {
             revive_log_warn("no memory for the meeting place of a shared window's ranks: a store "
                             "of one into another's part while a snapshot is taken may be lost");
@@ -419,17 +589,17 @@ void pml_win_meet_make(struct pml_win *w, MPI_Comm rcomm)
 
 void pml_win_meet_free(struct pml_win *w)
 {
-    struct pml_meet *m = w->meet;
+    struct pml_meet *m = w->meet, *gone = NULL;
     w->meet = NULL;
-    if (!m)
-        return;
     pml_vh_lock();
-    int last = --m->nwin == 0 && !m->vcomm;
-    if (last)
-        meet_unlink(m);
+    votes_count();
+    if (m)
+        --m->nwin;
+    /* its own place too, when every member had freed its communicator */
+    agreed_take(NULL, &gone);
+    votes_done();
     pml_vh_unlock();
-    if (last) /* every member frees the window here: collective alike */
-        meet_close(m);
+    agreed_close(gone);
 }
 
 void pml_win_meet_comm_freed(uintptr_t vcomm)
@@ -440,11 +610,10 @@ void pml_win_meet_comm_freed(uintptr_t vcomm)
     struct pml_meet *m = meets;
     while (m && m->vcomm != vcomm)
         m = m->next;
-    /* only orphaned (its handle may be reused for another communicator): freed with its last
-     * window (MPI_Win_free, counted on the window's clock), adopted by the next communicator of
-     * the same members, or freed before MPI_Finalize. Not here: MPI_Comm_free counts on no
-     * clock, and the library's collective free could hold a rank that a checkpoint waits for
-     * (diffrev40 R-M1), and made MPI_Comm_free synchronizing */
+    /* only orphaned (its handle may be reused for another communicator): freed or adopted once
+     * every member has orphaned it (its votes), or freed before MPI_Finalize. Not here:
+     * MPI_Comm_free counts on no clock, and the library's collective free could hold a rank
+     * that a checkpoint waits for (diffrev40 R-M1), and made MPI_Comm_free synchronizing */
     if (m)
         m->vcomm = 0;
     pml_vh_unlock();
@@ -488,12 +657,16 @@ static void meets_restart(void)
         struct pml_meet *m = *pp;
         if (!m->nwin) {
             *pp = m->next;
+            free(m->wmap);
             free(m);
             continue;
         }
         m->win = 0;
         m->slots = NULL;
         m->tried = 0;
+        m->votes = 0; /* on every member: the places' memory is new */
+        m->voted = m->agreed = 0;
+        vote_token = 0;
         pp = &m->next;
     }
 }

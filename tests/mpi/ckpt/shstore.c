@@ -24,7 +24,31 @@
  *
  * Prints "segments: N windows, M shared mappings" (rank 0): the shared mappings of the rank
  * (/proc/self/maps) that NWIN shared windows of the node's communicator, all live at once,
- * added; a layer that made a second shared window per window doubled M (win_ckpt.c). */
+ * added; a layer that made a second shared window per window doubled M (win_ckpt.c).
+ *
+ *   shstore STEPS PACEFILE 0 cfree
+ *
+ * (any number of ranks on one node) At each step two duplicates of the node's communicator, a
+ * shared window on each; the first window freed; then rank i sleeps i s and frees both
+ * communicators (the second's window lives on), then the window is checked and freed: "step S:
+ * ok V" (V: what rank 0 read of its neighbour's part), or "step S: BAD ...". The members reach
+ * MPI_Comm_free of communicators with (or without) shared windows 1 s apart (diffrev40 R-M1).
+ *
+ *   shstore STEPS - 0 order
+ *
+ * (any number of ranks on one node) Rank 0 frees a communicator before the next shared window,
+ * the others after it; then rank 0 frees the communicator of a window before the window, the
+ * others after it, then MPI_Barrier: "order: N windows, B bad". MPI_Comm_free is local in both
+ * libraries: a layer that freed or adopted a meeting place on one member's word waited in a
+ * collective the others never entered.
+ *
+ *   shstore STEPS - 0 grow
+ *
+ * (three or more ranks on one node) STEPS communicators of every rank, each in another order
+ * (MPI_Comm_split, key: a permutation of the ranks), a shared window on each, freed, the
+ * communicator freed: "grow: N steps, M shared mappings more, B bad" (rank 0), M the shared
+ * mappings after the steps less those after the first. A layer that kept the meeting place of
+ * every member order until MPI_Finalize added one mapping per step. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +90,127 @@ static void segs(MPI_Comm node, int rank)
         printf("segments: %d windows, %d shared mappings\n", NWIN, after - before);
 }
 
+/* The fence-checked store and read of one_window on the live window w (of c's ranks): 1 when the
+ * neighbour's part did not hold what it stored; *seen: what was read. */
+static int check_window(MPI_Win w, long *mine, int rank, int size, long tag, long *seen)
+{
+    long *theirs;
+    MPI_Aint qs;
+    int qd, peer = (rank + 1) % size;
+    MPI_Win_shared_query(w, peer, &qs, &qd, &theirs);
+    MPI_Win_fence(0, w);
+    mine[0] = tag * 100 + rank;
+    MPI_Win_fence(0, w);
+    *seen = theirs[0];
+    MPI_Win_fence(0, w);
+    return *seen != tag * 100 + peer;
+}
+
+static void cfree_steps(MPI_Comm node, int rank, int size, int steps, const char *pace)
+{
+    for (int s = 0; s < steps; s++) {
+        MPI_Comm a, b;
+        MPI_Win wa, wb;
+        long *pa, *pb, seen = 0;
+        MPI_Comm_dup(node, &a);
+        MPI_Comm_dup(node, &b);
+        MPI_Win_allocate_shared(sizeof(long), sizeof(long), MPI_INFO_NULL, a, &pa, &wa);
+        MPI_Win_allocate_shared(sizeof(long), sizeof(long), MPI_INFO_NULL, b, &pb, &wb);
+        int bad = check_window(wa, pa, rank, size, 2 * s, &seen);
+        MPI_Win_free(&wa);
+        usleep((useconds_t)rank * 1000000);
+        MPI_Comm_free(&a);
+        MPI_Comm_free(&b);
+        bad += check_window(wb, pb, rank, size, 2 * s + 1, &seen);
+        MPI_Win_free(&wb);
+        int allbad = 0;
+        MPI_Reduce(&bad, &allbad, 1, MPI_INT, MPI_SUM, 0, node);
+        if (rank == 0)
+            printf("step %d: %s %ld\n", s, allbad ? "BAD" : "ok", seen);
+        if (access(pace, F_OK) == 0)
+            usleep(20000);
+    }
+}
+
+static int order_windows(int rank, int size)
+{
+    MPI_Comm a, b;
+    MPI_Win w;
+    long *p, seen;
+    int bad = 0;
+    MPI_Comm_dup(MPI_COMM_WORLD, &a);
+    MPI_Win_allocate_shared(sizeof(long), sizeof(long), MPI_INFO_NULL, a, &p, &w);
+    bad += check_window(w, p, rank, size, 1, &seen);
+    MPI_Win_free(&w);
+    if (rank == 0)
+        MPI_Comm_free(&a);
+    MPI_Comm_dup(MPI_COMM_WORLD, &b);
+    MPI_Win_allocate_shared(sizeof(long), sizeof(long), MPI_INFO_NULL, b, &p, &w);
+    if (rank != 0)
+        MPI_Comm_free(&a);
+    bad += check_window(w, p, rank, size, 2, &seen);
+    MPI_Win_free(&w);
+    MPI_Win_allocate_shared(sizeof(long), sizeof(long), MPI_INFO_NULL, b, &p, &w);
+    bad += check_window(w, p, rank, size, 3, &seen);
+    if (rank == 0)
+        MPI_Comm_free(&b);
+    MPI_Win_free(&w);
+    if (rank != 0)
+        MPI_Comm_free(&b);
+    MPI_Barrier(MPI_COMM_WORLD);
+    int allbad = 0;
+    MPI_Reduce(&bad, &allbad, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+    return allbad;
+}
+
+/* The key of rank in the k-th permutation of 0..size-1 (factorial number system). */
+static int perm_key(int k, int size, int rank)
+{
+    int left[64], n = size;
+    for (int i = 0; i < n; i++)
+        left[i] = i;
+    for (int pos = 0; pos < size; pos++) {
+        int f = 1;
+        for (int i = 2; i < n; i++)
+            f *= i;
+        int j = (k / f) % n;
+        k %= f;
+        if (left[j] == rank)
+            return pos;
+        for (int i = j; i < n - 1; i++)
+            left[i] = left[i + 1];
+        n--;
+    }
+    return 0;
+}
+
+static void grow(int rank, int size, int steps)
+{
+    int bad = 0, first = 0;
+    for (int s = 0; s <= steps; s++) {
+        MPI_Comm c;
+        MPI_Win w;
+        long *p, seen;
+        int csize;
+        MPI_Comm_split(MPI_COMM_WORLD, 0, perm_key(s, size, rank), &c);
+        MPI_Comm_size(c, &csize);
+        int crank;
+        MPI_Comm_rank(c, &crank);
+        MPI_Win_allocate_shared(sizeof(long), sizeof(long), MPI_INFO_NULL, c, &p, &w);
+        bad += check_window(w, p, crank, csize, s, &seen);
+        MPI_Win_free(&w);
+        MPI_Comm_free(&c);
+        MPI_Barrier(MPI_COMM_WORLD);
+        if (s == 0)
+            first = shared_maps();
+    }
+    int allbad = 0;
+    MPI_Reduce(&bad, &allbad, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0)
+        printf("grow: %d steps, %d shared mappings more, %d bad\n", steps, shared_maps() - first,
+               allbad);
+}
+
 /* A shared window on c with one long a rank, each rank's set, its neighbour's read (-1 when it
  * did not hold what the neighbour stored). */
 static int one_window(MPI_Comm c, int rank, int size, long tag, int free_comm_first)
@@ -92,7 +237,7 @@ static int one_window(MPI_Comm c, int rank, int size, long tag, int free_comm_fi
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: shstore STEPS PACEFILE ITER [loop|segs]\n");
+        fprintf(stderr, "usage: shstore STEPS PACEFILE ITER [loop|segs|cfree|order|grow]\n");
         return 2;
     }
     int loop = argc > 4 && !strcmp(argv[4], "loop");
@@ -107,6 +252,23 @@ int main(int argc, char **argv)
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
     int nsize;
     MPI_Comm_size(node, &nsize);
+    const char *mode = argc > 4 ? argv[4] : "";
+    if (nsize == size && (!strcmp(mode, "cfree") || !strcmp(mode, "order") ||
+                          (!strcmp(mode, "grow") && size >= 3 && size <= 8))) {
+        if (!strcmp(mode, "cfree"))
+            cfree_steps(node, rank, size, steps, argv[2]);
+        else if (!strcmp(mode, "order")) {
+            int bad = order_windows(rank, size);
+            if (rank == 0)
+                printf("order: 3 windows, %d bad\n", bad);
+        } else
+            grow(rank, size, steps);
+        MPI_Comm_free(&node);
+        if (rank == 0 && !strcmp(mode, "cfree"))
+            printf("done: %d steps\n", steps);
+        MPI_Finalize();
+        return 0;
+    }
     if (size != 2 || nsize != 2) {
         fprintf(stderr, "shstore: needs 2 ranks on one node\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
