@@ -607,7 +607,7 @@ int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
     PML_COLL_LEAVE(1);
     return rc;
 }
-int PMPI_Comm_idup(MPI_Comm, MPI_Comm *, MPI_Request *) __attribute__((alias("MPI_Comm_idup")));
+int PMPI_Comm_idup(MPI_Comm, MPI_Comm *, MPI_Request *) __attribute__((alias("pml_own_MPI_Comm_idup")));
 
 #if MPI_VERSION >= 4
 /* The same with an info object (MPI-4): done as MPI_Comm_dup_with_info, recorded as it. */
@@ -633,5 +633,5 @@ int MPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI
     return rc;
 }
 int PMPI_Comm_idup_with_info(MPI_Comm, MPI_Info, MPI_Comm *, MPI_Request *)
-    __attribute__((alias("MPI_Comm_idup_with_info")));
+    __attribute__((alias("pml_own_MPI_Comm_idup_with_info")));
 #endif

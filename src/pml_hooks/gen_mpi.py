@@ -455,7 +455,7 @@ def gen_entry(f, fid, funcs):
         out = gen_fast(f, fid, funcs)
     else:
         out = gen_plain(f, fid, funcs)
-    out.append('%s __attribute__((alias("%s")));' % (f.proto('P' + f.name), f.name))
+    out.append('%s __attribute__((alias("pml_own_%s")));' % (f.proto('P' + f.name), f.name))
     return '\n'.join(out)
 
 
@@ -625,6 +625,16 @@ def write_entries(funcs, path, table):
             else:
                 t.write('    __typeof__(%s) *%s;\n' % (f.name, f.name))
         t.write('};\n')
+        # A PMPI tool (tools.c): the layer's own definition of each function is pml_own_NAME
+        # (every file of the layer includes this header before it defines or calls one), PMPI_NAME
+        # its alias; the exported NAME is a trampoline through pml_fwd[PML_FID_NAME], the tool's
+        # NAME when one is found after the layer, else the layer's own.
+        t.write('#pragma GCC diagnostic push\n#pragma GCC diagnostic ignored "-Wredundant-decls"\n')
+        for f in funcs:
+            d = '__typeof__(%s) %s __asm__("pml_own_%s");\n' % (f.name, f.name, f.name)
+            t.write('#if MPI_VERSION >= 4\n%s#endif\n' % d if 'mpi4' in f.flags else d)
+        t.write('#pragma GCC diagnostic pop\n')
+        t.write('extern void *pml_fwd[PML_NFUNCS] __attribute__((visibility("hidden")));\n')
         t.write('/* the cores of the nonblocking sends and receives (the blocking forms reuse them) */\n')
         t.write('struct pml_req;\n')
         for f in funcs:
@@ -651,6 +661,25 @@ def write_entries(funcs, path, table):
                 o.write('#if MPI_VERSION >= 4\n' + gen_entry(f, i, byname) + '\n#endif\n\n')
             else:
                 o.write(gen_entry(f, i, byname) + '\n\n')
+        write_trampolines(funcs, o)
+
+
+def write_trampolines(funcs, o):
+    """The exported MPI_NAME of every function of the table: a jump through pml_fwd (tools.c),
+    whose slot starts as the layer's own pml_own_MPI_NAME. An indirect jump, not a call: every
+    register, the stack and the return address stay the caller's (varargs, callname.c)."""
+    o.write('/* ---- the exported names: trampolines through pml_fwd (tools.c) ---- */\n')
+    o.write('void *pml_fwd[PML_NFUNCS] __attribute__((visibility("hidden"))) = {\n')
+    for f in funcs:
+        e = '    [PML_FID_%s] = (void *)%s,\n' % (f.name, f.name)
+        o.write('#if MPI_VERSION >= 4\n%s#endif\n' % e if 'mpi4' in f.flags else e)
+    o.write('};\n\n')
+    for i, f in enumerate(funcs):
+        a = ('__asm__(".hidden pml_own_{n}\\n"\n'
+             '        ".text\\n.globl {n}\\n.type {n}, @function\\n.p2align 4\\n{n}:\\n"\n'
+             '        ".cfi_startproc\\n    endbr64\\n    jmp *pml_fwd+{off}(%rip)\\n.cfi_endproc\\n"\n'
+             '        ".size {n}, .-{n}\\n");\n').format(n=f.name, off=8 * i)
+        o.write('#if MPI_VERSION >= 4\n%s#endif\n' % a if 'mpi4' in f.flags else a)
 
 
 # ---- the replay of the creation record (replay.c runs it) -------------------------------------

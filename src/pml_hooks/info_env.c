@@ -56,5 +56,5 @@ int MPI_Info_create_env(int argc, char *argv[], MPI_Info *info)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Info_create_env(int, char *[], MPI_Info *) __attribute__((alias("MPI_Info_create_env")));
+int PMPI_Info_create_env(int, char *[], MPI_Info *) __attribute__((alias("pml_own_MPI_Info_create_env")));
 #endif

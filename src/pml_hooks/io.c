@@ -253,7 +253,7 @@ int MPI_File_open(MPI_Comm comm, const char *filename, int amode, MPI_Info info,
     PML_COLL_LEAVE(1);
     return rc;
 }
-int PMPI_File_open(MPI_Comm, const char *, int, MPI_Info, MPI_File *) __attribute__((alias("MPI_File_open")));
+int PMPI_File_open(MPI_Comm, const char *, int, MPI_Info, MPI_File *) __attribute__((alias("pml_own_MPI_File_open")));
 
 int MPI_File_close(MPI_File *fh)
 {
@@ -279,7 +279,7 @@ int MPI_File_close(MPI_File *fh)
     PML_COLL_LEAVE(1);
     return rc;
 }
-int PMPI_File_close(MPI_File *) __attribute__((alias("MPI_File_close")));
+int PMPI_File_close(MPI_File *) __attribute__((alias("pml_own_MPI_File_close")));
 
 /* ---- views and hints -------------------------------------------------------------------------- */
 int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Datatype filetype,
@@ -308,7 +308,7 @@ int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Data
     return rc;
 }
 int PMPI_File_set_view(MPI_File, MPI_Offset, MPI_Datatype, MPI_Datatype, const char *, MPI_Info)
-    __attribute__((alias("MPI_File_set_view")));
+    __attribute__((alias("pml_own_MPI_File_set_view")));
 
 /* Named datatypes come back as they are, derived ones as new handles the program frees. */
 static MPI_Datatype type_out(MPI_Datatype r)
@@ -335,7 +335,7 @@ int MPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Da
     return rc;
 }
 int PMPI_File_get_view(MPI_File, MPI_Offset *, MPI_Datatype *, MPI_Datatype *, char *)
-    __attribute__((alias("MPI_File_get_view")));
+    __attribute__((alias("pml_own_MPI_File_get_view")));
 
 int MPI_File_set_info(MPI_File fh, MPI_Info info)
 {
@@ -350,7 +350,7 @@ int MPI_File_set_info(MPI_File fh, MPI_Info info)
     PML_COLL_LEAVE(1);
     return rc;
 }
-int PMPI_File_set_info(MPI_File, MPI_Info) __attribute__((alias("MPI_File_set_info")));
+int PMPI_File_set_info(MPI_File, MPI_Info) __attribute__((alias("pml_own_MPI_File_set_info")));
 
 /* The hints in use, recorded as what the object holds (info_env.c), not as a call on the file:
  * a restart opens the file again only after the replay, and a program may keep the object
@@ -370,7 +370,7 @@ int MPI_File_get_info(MPI_File fh, MPI_Info *info_used)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_File_get_info(MPI_File, MPI_Info *) __attribute__((alias("MPI_File_get_info")));
+int PMPI_File_get_info(MPI_File, MPI_Info *) __attribute__((alias("pml_own_MPI_File_get_info")));
 
 /* ---- split collectives: the layer knows one is under way (a snapshot completes it) --------- */
 #define SPLIT_BEGIN(NAME, KIND, PARAMS, ARGS)                                                  \
@@ -388,7 +388,7 @@ int PMPI_File_get_info(MPI_File, MPI_Info *) __attribute__((alias("MPI_File_get_
         PML_COLL_LEAVE(1);                                                                     \
         return rc;                                                                             \
     }                                                                                          \
-    int PMPI_File_##NAME##_begin PARAMS __attribute__((alias("MPI_File_" #NAME "_begin")));
+    int PMPI_File_##NAME##_begin PARAMS __attribute__((alias("pml_own_MPI_File_" #NAME "_begin")));
 #define SPLIT_END(NAME, B)                                                                     \
     int MPI_File_##NAME##_end(MPI_File fh, B void *buf, MPI_Status *status)                    \
     {                                                                                          \
@@ -403,7 +403,7 @@ int PMPI_File_get_info(MPI_File, MPI_Info *) __attribute__((alias("MPI_File_get_
         return rc;                                                                             \
     }                                                                                          \
     int PMPI_File_##NAME##_end(MPI_File, B void *, MPI_Status *)                               \
-        __attribute__((alias("MPI_File_" #NAME "_end")));
+        __attribute__((alias("pml_own_MPI_File_" #NAME "_end")));
 
 /* The end of a split collective: the library's, unless a snapshot completed it already (the
  * status it got is kept for this call). */
@@ -522,7 +522,7 @@ int MPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *r
 }
 int PMPI_Register_datarep(const char *, MPI_Datarep_conversion_function *,
                           MPI_Datarep_conversion_function *, MPI_Datarep_extent_function *, void *)
-    __attribute__((alias("MPI_Register_datarep")));
+    __attribute__((alias("pml_own_MPI_Register_datarep")));
 
 /* ---- C and Fortran handles (functions of the library in both MPIs) ------------------------ */
 /* The layer's own integers (fortran_handles.c): a restart opens the files again in a fresh

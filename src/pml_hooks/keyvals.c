@@ -161,7 +161,7 @@ void pml_kv_collect_some(void)
         PML_GATE_LEAVE();                                                                      \
         return rc;                                                                             \
     }                                                                                          \
-    int PMPI_##X##_free_keyval(int *) __attribute__((alias("MPI_" #X "_free_keyval")));
+    int PMPI_##X##_free_keyval(int *) __attribute__((alias("pml_own_MPI_" #X "_free_keyval")));
 
 FREE_KEYVAL(Comm, PML_COMM)
 FREE_KEYVAL(Type, PML_TYPE)

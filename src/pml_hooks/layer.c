@@ -409,6 +409,7 @@ static int init_lower(int *argc, char ***argv, int required, int *provided)
     pml_guard_upper(upper_base);
     pml_restart_setup();
     pml_rank_after_init();
+    pml_tools_report();
     return rc;
 }
 
@@ -657,7 +658,7 @@ int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addre
     return rc;
 }
 int PMPI_Type_get_contents(MPI_Datatype, int, int, int, int[], MPI_Aint[], MPI_Datatype[])
-    __attribute__((alias("MPI_Type_get_contents")));
+    __attribute__((alias("pml_own_MPI_Type_get_contents")));
 
 /* ---- keyvals: the lower half calls our copy/delete functions, which call the user's with
  * virtual handles and the virtual keyval -------------------------------------------------- */
@@ -826,7 +827,7 @@ int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy, MPI_Comm_delete_at
     return rc;
 }
 int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *, MPI_Comm_delete_attr_function *, int *,
-                            void *) __attribute__((alias("MPI_Comm_create_keyval")));
+                            void *) __attribute__((alias("pml_own_MPI_Comm_create_keyval")));
 
 int MPI_Type_create_keyval(MPI_Type_copy_attr_function *copy, MPI_Type_delete_attr_function *del,
                            int *keyval, void *extra)
@@ -840,7 +841,7 @@ int MPI_Type_create_keyval(MPI_Type_copy_attr_function *copy, MPI_Type_delete_at
     return rc;
 }
 int PMPI_Type_create_keyval(MPI_Type_copy_attr_function *, MPI_Type_delete_attr_function *, int *,
-                            void *) __attribute__((alias("MPI_Type_create_keyval")));
+                            void *) __attribute__((alias("pml_own_MPI_Type_create_keyval")));
 
 #ifndef MPI_Aint_add /* a macro in Open MPI's mpi.h, a function in MPICH's */
 MPI_Aint MPI_Aint_add(MPI_Aint base, MPI_Aint disp)
@@ -856,11 +857,11 @@ MPI_Aint PMPI_Aint_diff(MPI_Aint, MPI_Aint) __attribute__((alias("MPI_Aint_diff"
 #endif
 
 /* The PMPI names of the other hand-written entry points. */
-int PMPI_Init(int *, char ***) __attribute__((alias("MPI_Init")));
-int PMPI_Init_thread(int *, char ***, int, int *) __attribute__((alias("MPI_Init_thread")));
-int PMPI_Finalize(void) __attribute__((alias("MPI_Finalize")));
-int PMPI_Initialized(int *) __attribute__((alias("MPI_Initialized")));
-int PMPI_Finalized(int *) __attribute__((alias("MPI_Finalized")));
-int PMPI_Get_version(int *, int *) __attribute__((alias("MPI_Get_version")));
-int PMPI_Get_library_version(char *, int *) __attribute__((alias("MPI_Get_library_version")));
-int PMPI_Pcontrol(const int, ...) __attribute__((alias("MPI_Pcontrol")));
+int PMPI_Init(int *, char ***) __attribute__((alias("pml_own_MPI_Init")));
+int PMPI_Init_thread(int *, char ***, int, int *) __attribute__((alias("pml_own_MPI_Init_thread")));
+int PMPI_Finalize(void) __attribute__((alias("pml_own_MPI_Finalize")));
+int PMPI_Initialized(int *) __attribute__((alias("pml_own_MPI_Initialized")));
+int PMPI_Finalized(int *) __attribute__((alias("pml_own_MPI_Finalized")));
+int PMPI_Get_version(int *, int *) __attribute__((alias("pml_own_MPI_Get_version")));
+int PMPI_Get_library_version(char *, int *) __attribute__((alias("pml_own_MPI_Get_library_version")));
+int PMPI_Pcontrol(const int, ...) __attribute__((alias("pml_own_MPI_Pcontrol")));

@@ -335,6 +335,13 @@ const char *pml_fn_name(uint32_t fid); /* "MPI_Bcast" for PML_FID_MPI_Bcast */
  * the result is a Fortran name (also when name was given in capitals). callname.c. */
 int pml_called_name(const char *name, const void *caller, char *out, size_t n);
 
+/* At MPI_Init, rank 0: says which PMPI tool's wrappers run in front of the layer, and which a tool
+ * defines that cannot run under Revive (tools.c). */
+void pml_tools_report(void);
+/* 1 when the loaded object M (a struct link_map * of the program's namespace) is the application's
+ * copy of the MPI library, not a tool (tools.c) */
+int pml_tools_mpi_library(void *m);
+
 /* Makes the code of the application's copy of the MPI library (the object at upper_base, and
  * Open MPI's libopen-rte/libopen-pal) unreachable, so that a call into it stops the rank with a
  * message (upper_guard.c; REVIVE_MPI_GUARD=0: not done). */

@@ -284,15 +284,15 @@ int MPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message
 }
 
 int PMPI_Sendrecv(const void *, int, MPI_Datatype, int, int, void *, int, MPI_Datatype, int, int,
-                  MPI_Comm, MPI_Status *) __attribute__((alias("MPI_Sendrecv")));
+                  MPI_Comm, MPI_Status *) __attribute__((alias("pml_own_MPI_Sendrecv")));
 int PMPI_Sendrecv_replace(void *, int, MPI_Datatype, int, int, int, int, MPI_Comm, MPI_Status *)
-    __attribute__((alias("MPI_Sendrecv_replace")));
-int PMPI_Iprobe(int, int, MPI_Comm, int *, MPI_Status *) __attribute__((alias("MPI_Iprobe")));
-int PMPI_Probe(int, int, MPI_Comm, MPI_Status *) __attribute__((alias("MPI_Probe")));
-int PMPI_Improbe(int, int, MPI_Comm, int *, MPI_Message *, MPI_Status *) __attribute__((alias("MPI_Improbe")));
-int PMPI_Mprobe(int, int, MPI_Comm, MPI_Message *, MPI_Status *) __attribute__((alias("MPI_Mprobe")));
-int PMPI_Mrecv(void *, int, MPI_Datatype, MPI_Message *, MPI_Status *) __attribute__((alias("MPI_Mrecv")));
-int PMPI_Imrecv(void *, int, MPI_Datatype, MPI_Message *, MPI_Request *) __attribute__((alias("MPI_Imrecv")));
+    __attribute__((alias("pml_own_MPI_Sendrecv_replace")));
+int PMPI_Iprobe(int, int, MPI_Comm, int *, MPI_Status *) __attribute__((alias("pml_own_MPI_Iprobe")));
+int PMPI_Probe(int, int, MPI_Comm, MPI_Status *) __attribute__((alias("pml_own_MPI_Probe")));
+int PMPI_Improbe(int, int, MPI_Comm, int *, MPI_Message *, MPI_Status *) __attribute__((alias("pml_own_MPI_Improbe")));
+int PMPI_Mprobe(int, int, MPI_Comm, MPI_Message *, MPI_Status *) __attribute__((alias("pml_own_MPI_Mprobe")));
+int PMPI_Mrecv(void *, int, MPI_Datatype, MPI_Message *, MPI_Status *) __attribute__((alias("pml_own_MPI_Mrecv")));
+int PMPI_Imrecv(void *, int, MPI_Datatype, MPI_Message *, MPI_Request *) __attribute__((alias("pml_own_MPI_Imrecv")));
 
 #if MPI_VERSION >= 4
 /* The large-count forms of the calls above: the same calls once the counts fit in an int (the
@@ -335,11 +335,11 @@ int MPI_Imrecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, MPI_Message 
 }
 
 int PMPI_Sendrecv_c(const void *, MPI_Count, MPI_Datatype, int, int, void *, MPI_Count,
-                    MPI_Datatype, int, int, MPI_Comm, MPI_Status *) __attribute__((alias("MPI_Sendrecv_c")));
+                    MPI_Datatype, int, int, MPI_Comm, MPI_Status *) __attribute__((alias("pml_own_MPI_Sendrecv_c")));
 int PMPI_Sendrecv_replace_c(void *, MPI_Count, MPI_Datatype, int, int, int, int, MPI_Comm,
-                            MPI_Status *) __attribute__((alias("MPI_Sendrecv_replace_c")));
+                            MPI_Status *) __attribute__((alias("pml_own_MPI_Sendrecv_replace_c")));
 int PMPI_Mrecv_c(void *, MPI_Count, MPI_Datatype, MPI_Message *, MPI_Status *)
-    __attribute__((alias("MPI_Mrecv_c")));
+    __attribute__((alias("pml_own_MPI_Mrecv_c")));
 int PMPI_Imrecv_c(void *, MPI_Count, MPI_Datatype, MPI_Message *, MPI_Request *)
-    __attribute__((alias("MPI_Imrecv_c")));
+    __attribute__((alias("pml_own_MPI_Imrecv_c")));
 #endif

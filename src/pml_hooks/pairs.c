@@ -236,12 +236,12 @@ int MPI_Isendrecv_replace_c(void *buf, MPI_Count count, MPI_Datatype datatype, i
 }
 
 int PMPI_Isendrecv(const void *, int, MPI_Datatype, int, int, void *, int, MPI_Datatype, int, int,
-                   MPI_Comm, MPI_Request *) __attribute__((alias("MPI_Isendrecv")));
+                   MPI_Comm, MPI_Request *) __attribute__((alias("pml_own_MPI_Isendrecv")));
 int PMPI_Isendrecv_c(const void *, MPI_Count, MPI_Datatype, int, int, void *, MPI_Count,
                      MPI_Datatype, int, int, MPI_Comm, MPI_Request *)
-    __attribute__((alias("MPI_Isendrecv_c")));
+    __attribute__((alias("pml_own_MPI_Isendrecv_c")));
 int PMPI_Isendrecv_replace(void *, int, MPI_Datatype, int, int, int, int, MPI_Comm, MPI_Request *)
-    __attribute__((alias("MPI_Isendrecv_replace")));
+    __attribute__((alias("pml_own_MPI_Isendrecv_replace")));
 int PMPI_Isendrecv_replace_c(void *, MPI_Count, MPI_Datatype, int, int, int, int, MPI_Comm,
-                             MPI_Request *) __attribute__((alias("MPI_Isendrecv_replace_c")));
+                             MPI_Request *) __attribute__((alias("pml_own_MPI_Isendrecv_replace_c")));
 #endif

@@ -407,7 +407,7 @@ int MPI_Query_thread(int *provided)
     *provided = app_level;
     return MPI_SUCCESS;
 }
-int PMPI_Query_thread(int *) __attribute__((alias("MPI_Query_thread")));
+int PMPI_Query_thread(int *) __attribute__((alias("pml_own_MPI_Query_thread")));
 
 void pml_rank_after_init(void)
 {

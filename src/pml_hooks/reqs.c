@@ -771,16 +771,16 @@ int MPI_Startall(int count, MPI_Request array_of_requests[])
     return rc;
 }
 
-int PMPI_Wait(MPI_Request *, MPI_Status *) __attribute__((alias("MPI_Wait")));
-int PMPI_Test(MPI_Request *, int *, MPI_Status *) __attribute__((alias("MPI_Test")));
-int PMPI_Waitany(int, MPI_Request[], int *, MPI_Status *) __attribute__((alias("MPI_Waitany")));
-int PMPI_Testany(int, MPI_Request[], int *, int *, MPI_Status *) __attribute__((alias("MPI_Testany")));
-int PMPI_Waitall(int, MPI_Request[], MPI_Status[]) __attribute__((alias("MPI_Waitall")));
-int PMPI_Testall(int, MPI_Request[], int *, MPI_Status[]) __attribute__((alias("MPI_Testall")));
-int PMPI_Waitsome(int, MPI_Request[], int *, int[], MPI_Status[]) __attribute__((alias("MPI_Waitsome")));
-int PMPI_Testsome(int, MPI_Request[], int *, int[], MPI_Status[]) __attribute__((alias("MPI_Testsome")));
-int PMPI_Request_get_status(MPI_Request, int *, MPI_Status *) __attribute__((alias("MPI_Request_get_status")));
-int PMPI_Cancel(MPI_Request *) __attribute__((alias("MPI_Cancel")));
-int PMPI_Request_free(MPI_Request *) __attribute__((alias("MPI_Request_free")));
-int PMPI_Start(MPI_Request *) __attribute__((alias("MPI_Start")));
-int PMPI_Startall(int, MPI_Request[]) __attribute__((alias("MPI_Startall")));
+int PMPI_Wait(MPI_Request *, MPI_Status *) __attribute__((alias("pml_own_MPI_Wait")));
+int PMPI_Test(MPI_Request *, int *, MPI_Status *) __attribute__((alias("pml_own_MPI_Test")));
+int PMPI_Waitany(int, MPI_Request[], int *, MPI_Status *) __attribute__((alias("pml_own_MPI_Waitany")));
+int PMPI_Testany(int, MPI_Request[], int *, int *, MPI_Status *) __attribute__((alias("pml_own_MPI_Testany")));
+int PMPI_Waitall(int, MPI_Request[], MPI_Status[]) __attribute__((alias("pml_own_MPI_Waitall")));
+int PMPI_Testall(int, MPI_Request[], int *, MPI_Status[]) __attribute__((alias("pml_own_MPI_Testall")));
+int PMPI_Waitsome(int, MPI_Request[], int *, int[], MPI_Status[]) __attribute__((alias("pml_own_MPI_Waitsome")));
+int PMPI_Testsome(int, MPI_Request[], int *, int[], MPI_Status[]) __attribute__((alias("pml_own_MPI_Testsome")));
+int PMPI_Request_get_status(MPI_Request, int *, MPI_Status *) __attribute__((alias("pml_own_MPI_Request_get_status")));
+int PMPI_Cancel(MPI_Request *) __attribute__((alias("pml_own_MPI_Cancel")));
+int PMPI_Request_free(MPI_Request *) __attribute__((alias("pml_own_MPI_Request_free")));
+int PMPI_Start(MPI_Request *) __attribute__((alias("pml_own_MPI_Start")));
+int PMPI_Startall(int, MPI_Request[]) __attribute__((alias("pml_own_MPI_Startall")));

@@ -36,6 +36,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@
 HIDDEN void *(*pml_dlsym_real)(void *, const char *); /* the next dlsym: libc's */
 HIDDEN void pml_dlsym_init(void);
 HIDDEN void *pml_dlsym_handle(void *handle, const char *name);
+HIDDEN void *pml_dlsym_next_mpi(const char *name, const void *caller);
 
 /* dlsym: RTLD_DEFAULT (0) and RTLD_NEXT (-1) jump to the real dlsym with the caller's return
  * address on the stack; an explicit handle goes to pml_dlsym_handle (which needs no caller).
@@ -61,8 +63,28 @@ __asm__(".text\n"
         "    test %rdi, %rdi\n"
         "    je 1f\n"
         "    cmp $-1, %rdi\n"
-        "    je 1f\n"
+        "    je 3f\n"
         "    jmp pml_dlsym_handle\n"
+        /* RTLD_NEXT: pml_dlsym_next_mpi(name, the caller's return address) answers a C name of
+         * the MPI interface asked by a tool after the layer, else (0) glibc does */
+        "3:  push %rdi\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "    push %rsi\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "    sub $8, %rsp\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "    mov %rsi, %rdi\n"
+        "    mov 24(%rsp), %rsi\n"
+        "    call pml_dlsym_next_mpi\n"
+        "    add $8, %rsp\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "    pop %rsi\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "    pop %rdi\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "    test %rax, %rax\n"
+        "    je 1f\n"
+        "    ret\n"
         "1:  mov pml_dlsym_real(%rip), %rax\n"
         "    test %rax, %rax\n"
         "    je 2f\n"
@@ -187,6 +209,58 @@ void *pml_dlsym_handle(void *handle, const char *name)
     if (mine && dladdr1(mine, &di, (void **)&m, RTLD_DL_LINKMAP) && m && m == layer_map())
         return mine;
     return r;
+}
+
+/* dlsym(RTLD_NEXT, NAME) made by CALLER, for a C name of the MPI interface (MPI_X, PMPI_X): a PMPI
+ * tool after the layer that reaches the library so (Darshan's preloaded build maps every
+ * PMPI_File_* it wraps with dlsym(RTLD_NEXT), tools.c forwards the program's calls to it) would
+ * natively get the MPI library's function; under Revive that is the application's copy, which
+ * never runs (the guard stops the rank at it; its MPI_Init would not even reach the layer), so the
+ * answer is the layer's own PMPI_X, where the library stood. The next definition after the
+ * caller is looked for as glibc does, object after object in the program's list from the caller
+ * on (objects loaded with the program and RTLD_GLOBAL ones: a tool looks up its functions at its
+ * start or at MPI_Init, not while another thread closes a library); another tool's stands. NULL:
+ * glibc answers (any other name or caller, and the caller before the layer: the program's own
+ * wrappers find the layer's exported names, as natively the tool's or the library's). */
+void *pml_dlsym_next_mpi(const char *name, const void *caller)
+{
+    if (!name || (strncmp(name, "MPI_", 4) && strncmp(name, "PMPI_", 5)))
+        return NULL;
+    pml_dlsym_init();
+    Dl_info di;
+    struct link_map *c = NULL, *me = layer_map(), *m;
+    if (!me || !dladdr1(caller, &di, (void **)&c, RTLD_DL_LINKMAP) || !c || c == me)
+        return NULL;
+    for (m = me->l_next; m && m != c; m = m->l_next)
+        ;
+    if (!m) /* not after the layer (before it, or another namespace's) */
+        return NULL;
+    for (m = c->l_next; m; m = m->l_next) {
+        /* a handle of dlopen's: glibc's dlsym takes no other (a link map of an object loaded
+         * with the program has no scope of its own) */
+        void *h = m->l_name && m->l_name[0] ? dlopen(m->l_name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+        void *f = h ? pml_dlsym_real(h, name) : NULL;
+        struct link_map *fm = NULL;
+        if (!f)
+            dlerror();
+        int defines = f && dladdr1(f, &di, (void **)&fm, RTLD_DL_LINKMAP) && fm == m;
+        if (h)
+            dlclose(h);
+        if (!defines) /* not defined, or found in one of its dependencies */
+            continue;
+        if (!pml_tools_mpi_library(m))
+            return NULL;
+        char own[96];
+        snprintf(own, sizeof own, "%s%s", name[0] == 'P' ? "" : "P", name);
+        void *lh = dlopen(me->l_name, RTLD_LAZY | RTLD_NOLOAD);
+        void *o = lh ? pml_dlsym_real(lh, own) : NULL;
+        if (!o)
+            dlerror();
+        if (lh)
+            dlclose(lh);
+        return o;
+    }
+    return NULL;
 }
 
 #ifdef PML_OMPI

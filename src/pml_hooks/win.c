@@ -64,7 +64,7 @@ int MPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
     *(void **)baseptr = p;
     return MPI_SUCCESS;
 }
-int PMPI_Alloc_mem(MPI_Aint, MPI_Info, void *) __attribute__((alias("MPI_Alloc_mem")));
+int PMPI_Alloc_mem(MPI_Aint, MPI_Info, void *) __attribute__((alias("pml_own_MPI_Alloc_mem")));
 
 int MPI_Free_mem(void *base)
 {
@@ -73,7 +73,7 @@ int MPI_Free_mem(void *base)
     free(base);
     return MPI_SUCCESS;
 }
-int PMPI_Free_mem(void *) __attribute__((alias("MPI_Free_mem")));
+int PMPI_Free_mem(void *) __attribute__((alias("pml_own_MPI_Free_mem")));
 
 /* Open MPI's window of one rank, and of MPI_Win_allocate on more (osc/pt2pt's malloc): the lower
  * root serves its memory from a shared mapping (lower_winmem.h). A lower root without the
@@ -213,7 +213,7 @@ int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_
     PML_COLL_LEAVE(1);
     return rc;
 }
-int PMPI_Win_create(void *, MPI_Aint, int, MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias("MPI_Win_create")));
+int PMPI_Win_create(void *, MPI_Aint, int, MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias("pml_own_MPI_Win_create")));
 
 static int allocate(int shared, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
                     void *baseptr, MPI_Win *win)
@@ -313,7 +313,7 @@ int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
 {
     return allocate(0, size, disp_unit, info, comm, baseptr, win);
 }
-int PMPI_Win_allocate(MPI_Aint, int, MPI_Info, MPI_Comm, void *, MPI_Win *) __attribute__((alias("MPI_Win_allocate")));
+int PMPI_Win_allocate(MPI_Aint, int, MPI_Info, MPI_Comm, void *, MPI_Win *) __attribute__((alias("pml_own_MPI_Win_allocate")));
 
 int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
                             void *baseptr, MPI_Win *win)
@@ -321,7 +321,7 @@ int MPI_Win_allocate_shared(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Com
     return allocate(1, size, disp_unit, info, comm, baseptr, win);
 }
 int PMPI_Win_allocate_shared(MPI_Aint, int, MPI_Info, MPI_Comm, void *, MPI_Win *)
-    __attribute__((alias("MPI_Win_allocate_shared")));
+    __attribute__((alias("pml_own_MPI_Win_allocate_shared")));
 
 int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win)
 {
@@ -348,7 +348,7 @@ int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win)
     PML_COLL_LEAVE(1);
     return rc;
 }
-int PMPI_Win_create_dynamic(MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias("MPI_Win_create_dynamic")));
+int PMPI_Win_create_dynamic(MPI_Info, MPI_Comm, MPI_Win *) __attribute__((alias("pml_own_MPI_Win_create_dynamic")));
 
 /* A call of the library that may wait inside it (an epoch's synchronisation, a lock, a free),
  * its UCX progress turns idle ones with REVIVE_MPI_YIELD_WHEN_IDLE=1 (ckpt.h, pml_idle_lib_enter):
@@ -385,7 +385,7 @@ int MPI_Win_free(MPI_Win *win)
     PML_COLL_LEAVE(1);
     return rc;
 }
-int PMPI_Win_free(MPI_Win *) __attribute__((alias("MPI_Win_free")));
+int PMPI_Win_free(MPI_Win *) __attribute__((alias("pml_own_MPI_Win_free")));
 
 /* ---- epochs ---------------------------------------------------------------------------------- */
 /* Fronts: the per-epoch calls below (fence, a shared lock, unlock, unlock_all) are, like the
@@ -474,7 +474,7 @@ int MPI_Win_fence(int assert, MPI_Win win)
     PML_COLL_LEAVE(1);
     return rc;
 }
-int PMPI_Win_fence(int, MPI_Win) __attribute__((alias("MPI_Win_fence")));
+int PMPI_Win_fence(int, MPI_Win) __attribute__((alias("pml_own_MPI_Win_fence")));
 
 /* The ranks of a group in the window's communicator (for a restart's MPI_Win_post/start). */
 static int *group_ranks(struct pml_win *w, MPI_Group g, int *n)
@@ -579,13 +579,13 @@ int MPI_Win_post(MPI_Group group, int assert, MPI_Win win)
 {
     return post_start(1, group, assert, win);
 }
-int PMPI_Win_post(MPI_Group, int, MPI_Win) __attribute__((alias("MPI_Win_post")));
+int PMPI_Win_post(MPI_Group, int, MPI_Win) __attribute__((alias("pml_own_MPI_Win_post")));
 
 int MPI_Win_start(MPI_Group group, int assert, MPI_Win win)
 {
     return post_start(0, group, assert, win);
 }
-int PMPI_Win_start(MPI_Group, int, MPI_Win) __attribute__((alias("MPI_Win_start")));
+int PMPI_Win_start(MPI_Group, int, MPI_Win) __attribute__((alias("pml_own_MPI_Win_start")));
 
 int MPI_Win_complete(MPI_Win win)
 {
@@ -602,7 +602,7 @@ int MPI_Win_complete(MPI_Win win)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_complete(MPI_Win) __attribute__((alias("MPI_Win_complete")));
+int PMPI_Win_complete(MPI_Win) __attribute__((alias("pml_own_MPI_Win_complete")));
 
 static void exposure_done(struct pml_win *w)
 {
@@ -625,7 +625,7 @@ int MPI_Win_wait(MPI_Win win)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_wait(MPI_Win) __attribute__((alias("MPI_Win_wait")));
+int PMPI_Win_wait(MPI_Win) __attribute__((alias("pml_own_MPI_Win_wait")));
 
 int MPI_Win_test(MPI_Win win, int *flag)
 {
@@ -640,7 +640,7 @@ int MPI_Win_test(MPI_Win win, int *flag)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_test(MPI_Win, int *) __attribute__((alias("MPI_Win_test")));
+int PMPI_Win_test(MPI_Win, int *) __attribute__((alias("pml_own_MPI_Win_test")));
 
 /* Passive target: the locks held are known. Shared ones (and lock_all) do not hold a snapshot
  * back: it completes their operations with a flush (objs_ckpt.c). An exclusive lock does, like a
@@ -752,7 +752,7 @@ int MPI_Win_lock(int lock_type, int rank, int assert, MPI_Win win)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_lock(int, int, int, MPI_Win) __attribute__((alias("MPI_Win_lock")));
+int PMPI_Win_lock(int, int, int, MPI_Win) __attribute__((alias("pml_own_MPI_Win_lock")));
 
 /* The lock of target rank of window w let go (MPI_Win_unlock succeeded) */
 static inline __attribute__((always_inline)) void unlocked(struct pml_win *w, int rank)
@@ -795,7 +795,7 @@ int MPI_Win_unlock(int rank, MPI_Win win)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_unlock(int, MPI_Win) __attribute__((alias("MPI_Win_unlock")));
+int PMPI_Win_unlock(int, MPI_Win) __attribute__((alias("pml_own_MPI_Win_unlock")));
 
 int MPI_Win_lock_all(int assert, MPI_Win win)
 {
@@ -821,7 +821,7 @@ int MPI_Win_lock_all(int assert, MPI_Win win)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_lock_all(int, MPI_Win) __attribute__((alias("MPI_Win_lock_all")));
+int PMPI_Win_lock_all(int, MPI_Win) __attribute__((alias("pml_own_MPI_Win_lock_all")));
 
 static __attribute__((noinline)) int pml_full_MPI_Win_unlock_all(MPI_Win win)
 {
@@ -853,7 +853,7 @@ int MPI_Win_unlock_all(MPI_Win win)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_unlock_all(MPI_Win) __attribute__((alias("MPI_Win_unlock_all")));
+int PMPI_Win_unlock_all(MPI_Win) __attribute__((alias("pml_own_MPI_Win_unlock_all")));
 
 /* ---- exclusive locks waited for during a snapshot ------------------------------------------
  * A rank waiting in the library for an exclusive lock (MPI_Win_lock, or on MPICH the first
@@ -1016,7 +1016,7 @@ int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, 
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_shared_query(MPI_Win, int, MPI_Aint *, int *, void *) __attribute__((alias("MPI_Win_shared_query")));
+int PMPI_Win_shared_query(MPI_Win, int, MPI_Aint *, int *, void *) __attribute__((alias("pml_own_MPI_Win_shared_query")));
 
 int MPI_Win_get_attr(MPI_Win win, int keyval, void *val, int *flag)
 {
@@ -1035,7 +1035,7 @@ int MPI_Win_get_attr(MPI_Win win, int keyval, void *val, int *flag)
     PML_GATE_LEAVE();
     return rc;
 }
-int PMPI_Win_get_attr(MPI_Win, int, void *, int *) __attribute__((alias("MPI_Win_get_attr")));
+int PMPI_Win_get_attr(MPI_Win, int, void *, int *) __attribute__((alias("pml_own_MPI_Win_get_attr")));
 
 /* The Fortran bindings read attributes through the library's own Fortran paths, past
  * MPI_Win_get_attr (fortran_paths.c): after a restart MPI_WIN_BASE was the fresh library's
@@ -1124,7 +1124,7 @@ int MPI_Win_create_keyval(MPI_Win_copy_attr_function *copy, MPI_Win_delete_attr_
     return rc;
 }
 int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *, MPI_Win_delete_attr_function *, int *, void *)
-    __attribute__((alias("MPI_Win_create_keyval")));
+    __attribute__((alias("pml_own_MPI_Win_create_keyval")));
 
 /* ---- C and Fortran handles (functions in Open MPI, macros in MPICH) ------------------------ */
 #ifdef PML_OMPI

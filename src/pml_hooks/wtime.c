@@ -46,4 +46,4 @@ double MPI_Wtime(void)
     PML_GATE_LEAVE();
     return rv;
 }
-double PMPI_Wtime(void) __attribute__((alias("MPI_Wtime")));
+double PMPI_Wtime(void) __attribute__((alias("pml_own_MPI_Wtime")));
