@@ -101,9 +101,7 @@ static unsigned long long bytes_in(const char *dir)
     return b;
 }
 
-/* The cached sequence SEQDIR against the shared sequence SHARED (committed there): 1 when every
- * cached image has a rank image of the same size there; 0 (why says which) otherwise. */
-static int redundant(const char *seqdir, const char *shared, char *why, size_t whylen)
+int filem_local_redundant(const char *seqdir, const char *shared, char *why, size_t whylen)
 {
     DIR *d = opendir(seqdir);
     if (!d) {
@@ -215,7 +213,7 @@ static void gc_job(const char *local, const char *name, time_t oldest_ok, int de
                 snprintf(why, sizeof why, "not committed in %s (failed or cut short)", sjob);
             } else if (dead_only) {
                 snprintf(why, sizeof why, "committed");
-            } else if (redundant(sd, shared, why, sizeof why)) {
+            } else if (filem_local_redundant(sd, shared, why, sizeof why)) {
                 go = 1;
                 snprintf(why, sizeof why, "committed and every image in %s", shared);
             }

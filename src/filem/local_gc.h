@@ -55,6 +55,11 @@ int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc
  * -errno when LOCAL cannot be read (ENOENT: nothing to do). */
 int filem_local_gc_dead(const char *local, const char *job, struct filem_local_gc_stats *st);
 
+/* The cached sequence SEQDIR against the shared sequence SHARED (committed there): 1 when every
+ * cached image (rank_<r>.img, partner_<r>.img) has its rank image there with the same size (a
+ * redundant copy); 0 otherwise, WHY saying which image is the only copy or cannot be matched. */
+int filem_local_redundant(const char *seqdir, const char *shared, char *why, size_t whylen);
+
 /* The partial images (.NAME.tmp.PID[.N]) in the sequence directory SD whose writer is gone:
  * never a restart's. A writer still there keeps its file: its lock held (crs_durable_open holds
  * one until the rename: also a writer in another pid namespace or on another host sharing the

@@ -53,6 +53,18 @@ static int private_dir(const char *path, int create, char *err, size_t errlen)
         snprintf(err, errlen, "%s is not a directory", path);
         return -ENOTDIR;
     }
+    if ((st.st_mode & S_ISVTX) && (st.st_mode & S_IWOTH)) {
+        /* a directory every user writes in (/tmp, a node's scratch): the cache goes into a
+         * private directory of the user's inside it, as the default one does under /tmp
+         * (newuser10 F4: such a --ckpt-local was taken and every checkpoint failed) */
+        snprintf(err, errlen,
+                 "the node-local directory %s is shared by every user (mode %04o): the cache must "
+                 "be a private directory of yours; make one inside it on every host (mkdir -m 700 "
+                 "%s/$USER) and give that, or leave --ckpt-local out (each host's default cache, a "
+                 "private revive-local-%u under $TMPDIR or /tmp)",
+                 path, (unsigned)(st.st_mode & 07777), path, (unsigned)geteuid());
+        return -EPERM;
+    }
     if (st.st_uid != geteuid() || (st.st_mode & 077)) {
         snprintf(err, errlen,
                  "the node-local directory %s is not private (owner uid %u, mode %04o): images "
@@ -62,6 +74,12 @@ static int private_dir(const char *path, int create, char *err, size_t errlen)
         return -EPERM;
     }
     return 0;
+}
+
+int filem_local_check(const char *local, char *err, size_t errlen)
+{
+    int e = private_dir(local, 0, err, errlen);
+    return e == -ENOENT ? 0 : e;
 }
 
 int filem_local_default(char *out, size_t len, int create, char *err, size_t errlen)

@@ -35,6 +35,14 @@
  * symbolic link) is refused, never "fixed". 0 or -errno with a message. */
 int filem_local_default(char *out, size_t len, int create, char *err, size_t errlen);
 
+/* --ckpt-local LOCAL as the launch sees it on its own host, before any rank writes there: 0 when
+ * it is a private directory of the user's or missing here (made, or said missing, by the ranks
+ * on their hosts); -errno with the message that every checkpoint would fail with otherwise: a
+ * directory every user writes in (mode 1777: /tmp, a scratch directory; the user is told to
+ * make a private one inside it), not the user's, group or other access, a symbolic link, not a
+ * directory. */
+int filem_local_check(const char *local, char *err, size_t errlen);
+
 /* Whether this host's node-local cache (REVIVE_LOCAL_DIR when it is an absolute path, none when
  * it is "none", else the default one, filem_local_default) holds a directory of the job
  * directory named JOBNAME (revive_global_snapshot_<pid>.ckpt): 1 or 0. */

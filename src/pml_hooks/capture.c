@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -354,6 +355,12 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
     save_shared = r->save_shared != 0;
     double first = revive_mono_s();
     int unchosen_seen = 0; /* a try found zombies only, which the rank cannot keep */
+    char at[PATH_MAX + 64]; /* where the image goes: r->full may name another place */
+    snprintf(at, sizeof at, "%s", image_path);
+    /* the callers' In fields that capture_once clears with the result (a try after the first
+     * ran without them) */
+    void (*parked)(void) = r->parked;
+    int (*full)(char *, size_t, int) = r->full;
     for (int attempt = 1, kids = 0, busy = 0, trees = 0;; attempt++) {
         double start = revive_mono_s();
         loader_busy = arena_busy = agent_busy = 0;
@@ -362,13 +369,17 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
          * mapped again, or the next image held none and the restart gave the window zeros */
         if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
             return -ENOMEM;
-        pml_restart_on_parked(r->parked);
+        pml_restart_on_parked(parked);
         zombies_over = zombies_unchosen = request_in_progress = tree_refused = 0;
         self_restart_failed = 0;
-        int e = capture_once(image_path, r, hold, term);
+        int e = capture_once(at, r, hold, term);
         pml_restart_on_parked(NULL);
         if (e == 1 || self_restart_failed)
             return e; /* the restarted rank (its fresh MPI failed: pml_capture_self says why) */
+        /* a full file system: the agent frees room in its node's cache or names the snapshot
+         * directory instead (agent_epoch.c), and the image is taken again */
+        if ((e == -ENOSPC || e == -EDQUOT) && full && full(at, sizeof at, e))
+            continue;
         if ((e == -ENOTSUP && zombies_over) || tree_refused)
             return e; /* at once, its message from copy_windows (tree_commit) */
         if (e == -ENOTSUP && zombies_unchosen) {

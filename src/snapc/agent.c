@@ -149,6 +149,8 @@ void agent_send_info(void)
     }
     if (A.in_epoch && A.prx)
         n += snprintf(info + n, sizeof info - (size_t)n, "partner_listen %s\n", A.partner_addr);
+    if (A.in_epoch && A.direct)   /* its image is in the snapshot directory: the cache was full */
+        n += snprintf(info + n, sizeof info - (size_t)n, "local_full 1\n");
     if (A.in_epoch && A.stdin_note[0])
         n += snprintf(info + n, sizeof info - (size_t)n, "%s", A.stdin_note);
     if (A.in_epoch && A.shared_note[0] && n < (int)sizeof info)

@@ -72,6 +72,12 @@ struct snapc_capture_result {
     /* Out, on success: the writable shared file mappings whose pages the image left to their
      * files, "BYTES PATH" a line, "+N" for more (crs_ckpt_result.shared); "" when none. */
     char shared[1024];
+    /* In (NULL: none): the image could not be written at PATH for want of room (ERR: -ENOSPC,
+     * -EDQUOT; its temporary file is gone). Called on the agent thread, no image taken; it may
+     * free room or put another place into PATH (LEN bytes). 1: the capture is tried again at
+     * PATH (the application's threads ran meanwhile: the gate into MPI stays closed, so the
+     * image is as consistent as the first); 0: the failure stands (newuser10 F4). */
+    int (*full)(char *path, size_t len, int err);
 };
 
 /* Actions of ops->resume. */

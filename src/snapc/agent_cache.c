@@ -7,9 +7,11 @@
 #include "snapc/agent_int.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/fd_guard.h"
 #include "common/log.h"
@@ -17,6 +19,7 @@
 #include "filem/local_gc.h"
 #include "filem/local_meta.h"
 #include "filem/local_retain.h"
+#include "filem/local_room.h"
 #include "filem/stage.h"
 
 /* A rank in MPI_Finalize whose last snapshot is committed: the job ends normally and needs
@@ -134,4 +137,82 @@ static void agent_cache_bound_in(int keeping)
     else if (removed)
         revive_log_debug("rank %d: removed %d uncommitted sequence%s from the node-local cache",
                          A.world_rank, removed, removed == 1 ? "" : "s");
+}
+
+/* Before this rank writes its image into the cache (newuser10 F4: a cache with room for one
+ * snapshot took exactly one, then every checkpoint failed on the committed copy retention kept
+ * and on the failed sequence's images): the job's older failed sequences go at once, and its
+ * older committed copies, oldest first, while the file system has less room than the node's
+ * images took last time (they are in the snapshot directory; the cache only makes a restart on
+ * these hosts faster). Several ranks of a node may do it at once: each removal is taken by one. */
+static void agent_cache_room_in(void);
+
+void agent_cache_room(void)
+{
+    revive_fd_enter(); /* the cache's directories and files: no fork copies them (common/fd_guard.h) */
+    agent_cache_room_in();
+    revive_fd_leave();
+}
+
+static void agent_cache_room_in(void)
+{
+    if (!A.local_seq[0] || !A.dir[0])
+        return;
+    uint64_t need = filem_local_last_bytes(A.local_seq);
+    struct filem_local_room_stats rs;
+    int e = filem_local_make_room(A.local_seq, A.dir, need ? need + need / 16 : 0, &rs);
+    if (e < 0 && e != -ENOENT)
+        revive_log_warn("rank %d: cannot remove the older sequences of the node-local cache beside "
+                        "%s: %s", A.world_rank, A.local_seq, strerror(-e));
+    if (rs.failed || rs.committed)
+        revive_log_info("rank %d: node-local cache: removed %d failed and %d committed older "
+                        "sequence%s (%" PRIu64 " KB; the snapshot directory holds the committed) "
+                        "to make room for sequence %llu",
+                        A.world_rank, rs.failed, rs.committed,
+                        rs.failed + rs.committed == 1 ? "" : "s", rs.bytes >> 10,
+                        (unsigned long long)A.seq);
+}
+
+static int agent_cache_full_in(char *path, size_t len, int err);
+
+int agent_cache_full(char *path, size_t len, int err)
+{
+    revive_fd_enter(); /* the cache's directories and files: no fork copies them (common/fd_guard.h) */
+    int r = agent_cache_full_in(path, len, err);
+    revive_fd_leave();
+    return r;
+}
+
+static int agent_cache_full_in(char *path, size_t len, int err)
+{
+    if (A.direct || !A.local_seq[0] || !A.dir[0])
+        return 0; /* the snapshot directory is full too: its failure stands */
+    char host[256] = "?";
+    gethostname(host, sizeof host - 1);
+    if (A.full_tries++ == 0) {
+        /* every older copy no restart needs from here: this job's (redundant committed ones
+         * too) and those of ended jobs (filem/local_gc.h) */
+        struct filem_local_room_stats rs;
+        struct filem_local_gc_stats gs;
+        memset(&gs, 0, sizeof gs);
+        filem_local_make_room(A.local_seq, A.dir, UINT64_MAX, &rs);
+        filem_local_gc(A.local, -1, &gs, NULL, NULL);
+        uint64_t avail = filem_local_avail(A.local_seq);
+        if (rs.bytes || gs.bytes || (A.image_bytes && avail != UINT64_MAX && avail > A.image_bytes)) {
+            revive_log_info("rank %d: the node-local cache %s on host %s was full (%s): removed "
+                            "%" PRIu64 " KB of older copies the snapshot directory holds; writing "
+                            "the image there again", A.world_rank, A.local, host, strerror(-err),
+                            (uint64_t)((rs.bytes + gs.bytes) >> 10));
+            return 1;
+        }
+    }
+    /* as --ckpt-local none: the staging verifies it where it is (agent_stage.c) */
+    if ((size_t)snprintf(path, len, "%s/rank_%d.img", A.dir, A.world_rank) >= len)
+        return 0;
+    snprintf(A.image, sizeof A.image, "%s", path);
+    A.direct = 1;
+    revive_log_info("rank %d: the node-local cache %s on host %s has no room for this rank's "
+                    "image (%s): it goes straight into the snapshot directory, %s",
+                    A.world_rank, A.local, host, strerror(-err), path);
+    return 1;
 }

@@ -62,6 +62,7 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
     A.last_valid = 0;
     snapc_wire_str(A.dir, sizeof A.dir, (const char *)p + sizeof c, h->len - sizeof c);
     A.local[0] = A.local_seq[0] = A.image[0] = 0;
+    A.direct = A.full_tries = 0;
     if (c.flags & SNAPC_CKPT_LOCAL) {
         size_t off = sizeof c + strlen(A.dir) + 1;
         if (off < h->len)
@@ -357,7 +358,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
             return;
         }
         snprintf(path, sizeof path, "%s/rank_%d.img", A.local_seq, A.world_rank);
-        agent_cache_bound(1); /* an older failed one, at most, beside this one */
+        agent_cache_room(); /* what no restart needs from here goes first (newuser10 F4) */
     }
     snprintf(A.image, sizeof A.image, "%s", path);
     struct snapc_capture_result r;
@@ -390,6 +391,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
      * a thread outside MPI could still read in between) */
     A.stdin_note[0] = 0;
     r.parked = note_stdin;
+    r.full = A.local[0] ? agent_cache_full : NULL; /* room made, or the snapshot directory */
     e = A.ops.capture ? A.ops.capture(A.ops.arg, path, &r) : -ENOSYS;
     if (e == 1) {
         agent_after_restart();
@@ -401,7 +403,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
             snprintf(r.err, sizeof r.err, "cannot write the image: %s", strerror(-e));
         char msg[sizeof r.err + PATH_MAX + 300];
         snprintf(msg, sizeof msg, "%s", r.err);
-        agent_full_advice(e, msg, sizeof msg, A.local[0] != 0, path);
+        agent_full_advice(e, msg, sizeof msg, A.local[0] && !A.direct, A.image);
         agent_send_failed(e, SNAPC_PHASE_CAPTURED, msg);
         return;
     }
@@ -417,6 +419,7 @@ static void on_quiesce(const struct snapc_quiesce *qp)
     shared_note(r.shared);
     agent_send_info();
     A.image_sum = r.checksum;
+    A.image_bytes = r.bytes;
     struct snapc_captured c = {.bytes = r.bytes, .checksum = r.checksum};
     agent_send(SNAPC_MSG_CAPTURED, &c, sizeof c, NULL, 0);
 }

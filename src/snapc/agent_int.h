@@ -65,6 +65,10 @@ struct agent_state {
     char partner_addr[96];     /* where prx listens, told in INFO */
     char image[PATH_MAX + 32]; /* where this epoch's image was written */
     uint64_t image_sum;        /* its file's checksum (CAPTURED) */
+    uint64_t image_bytes;      /* the size of this rank's last image written (CAPTURED) */
+    int direct;                /* this epoch's image went straight into dir: the node's cache had
+                                * no room even once its older copies were gone (newuser10 F4) */
+    int full_tries;            /* this epoch's captures that found the cache full */
     char place[1024];          /* where it ran at its last capture (filem/place.h) */
     char stdin_note[256];      /* its standard input's unread bytes at that capture (INFO) */
     char shared_note[1536];    /* its writable shared file mappings left to their files at that
@@ -167,9 +171,17 @@ void agent_full_advice(int e, char *msg, size_t len, int local, const char *imag
 void agent_cache_committed(uint64_t seq);
 /* In MPI_Finalize after the last commit: the cached sequence goes (a killed job keeps it). */
 void agent_cache_drop_at_end(void);
-/* This epoch's sequence is made in the cache (keeping: 1) or its staging failed (0): older
- * uncommitted sequences go but the newest `keeping` of them (filem/local_bound.h). */
+/* This epoch's sequence's staging failed: older uncommitted sequences go, this one stays
+ * until the next is written (filem/local_bound.h; keeping: how many of the newest stay). */
 void agent_cache_bound(int keeping);
+/* This epoch's sequence is made in the cache and its image is to be written there: the older
+ * sequences no restart needs from this node go first (filem/local_room.h). */
+void agent_cache_room(void);
+/* snapc_capture_result.full for an image written into the cache: the first time, every older
+ * copy no restart needs goes and the capture is tried again there when that (or another rank
+ * of the node) made room; else PATH becomes the shared sequence directory's rank image
+ * (A.direct). 0 once the image was written there already: the failure stands. */
+int agent_cache_full(char *path, size_t len, int err);
 
 /* agent_mpix.c: epoch ends and staging outcomes, for MPIX_Checkpoint and MPI_Finalize */
 /* An epoch ended (committed, restarted from, our request refused, ended at "recovered"

@@ -130,6 +130,10 @@ void agent_on_stage(const struct snapc_hdr *h, const uint8_t *p)
     if (!A.image[0] || !A.local[0]) {
         e = -EPROTO;
         snprintf(err, sizeof err, "no node-local image of this epoch to stage");
+    } else if (A.direct) {
+        /* the node's cache had no room: the image went into the sequence directory itself, as
+         * with --ckpt-local none; read back and checked where it is, as a copy would be */
+        e = filem_stage_verify(A.image, A.image_sum, err, sizeof err);
     } else if (agent_fault_epoch() && revive_fault(REVIVE_FAULT_filem_stage)) {
         e = -EIO;
         snprintf(err, sizeof err, "cannot copy %s (fault point filem-stage)", A.image);

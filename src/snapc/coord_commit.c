@@ -128,8 +128,10 @@ void coord_commit(void)
     coord_feed(&ev);
     if (e < 0)
         return;
-    if (!asked)
+    if (!asked) {
         coord_shared_warn_once(seq, epoch);
+        coord_local_full_warn_once(seq, epoch);
+    }
     /* after the commit: the index and retention never undo it */
     if (filem_index_update(coord.jobdir, err, sizeof err) < 0)
         revive_log_warn("the snapshot is committed, but the index was not updated: %s", err);
@@ -158,7 +160,7 @@ void coord_stage_failed(uint64_t seq, const char *why)
     if (!bound_said && coord.cfg->local_dir) {
         bound_said = 1;
         revive_log_warn("each node keeps the images of the newest failed checkpoint in its cache "
-                        "until a later one commits, and removes those of older failed ones (said "
+                        "until the next checkpoint begins, which removes them first (said "
                         "once per job); when the cause is the snapshot directory (full or not "
                         "writable), checkpoints go on failing until %s has room and can be "
                         "written, or the job is started with another --ckpt-dir",

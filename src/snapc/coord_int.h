@@ -311,6 +311,11 @@ void coord_shared_note(int rank, const char *info);
 /* after a commit no tool asked for (timer, MPIX_Checkpoint): those mappings on the job's stderr,
  * once a job */
 void coord_shared_warn_once(uint64_t seq, uint32_t epoch);
+/* a rank's INFO said its image went straight into the snapshot directory, its node's cache full
+ * ("local_full 1"): kept for the epoch's summary ("local_full": the ranks) */
+void coord_local_full_note(int rank, const char *info);
+/* after a commit no tool asked for: those ranks on the job's stderr, once a job */
+void coord_local_full_warn_once(uint64_t seq, uint32_t epoch);
 void coord_send_done(int client, int status, const char *text, int epoch_summary);
 void coord_act_done(const struct snapc_action *a);
 void coord_act_progress(const struct snapc_action *a);

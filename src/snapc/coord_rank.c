@@ -153,6 +153,7 @@ void coord_rank_frame(int i)
             c->info = t;
             coord_stdin_note(c->rank, t);
             coord_shared_note(c->rank, t);
+            coord_local_full_note(c->rank, t);
         }
         return;
     }

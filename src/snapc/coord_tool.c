@@ -5,6 +5,7 @@
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +93,68 @@ void coord_shared_note(int rank, const char *info)
     free(sn->lines);
     sn->lines = b.p; /* NULL when none */
     sn->epoch = coord.p.epoch;
+}
+
+/* The ranks whose image went straight into the snapshot directory because their node's cache
+ * had no room for it, even once its older copies were gone ("local_full 1" in the INFO after
+ * their capture, agent_cache.c; newuser10 F4): the epoch of each, for the epoch's summary and
+ * the once-a-job warning. */
+static uint32_t *full_epochs; /* epoch + 1; 0: never */
+static int nfull_epochs;
+
+void coord_local_full_note(int rank, const char *info)
+{
+    char v[8];
+    if (rank < 0 || !revive_kv_value(info, "local_full", v, sizeof v) || strcmp(v, "1"))
+        return;
+    if (rank >= nfull_epochs) {
+        int n = rank + 1 > 2 * nfull_epochs ? rank + 1 : 2 * nfull_epochs;
+        uint32_t *m = realloc(full_epochs, (size_t)n * sizeof *m);
+        if (!m)
+            return;
+        memset(m + nfull_epochs, 0, (size_t)(n - nfull_epochs) * sizeof *m);
+        full_epochs = m;
+        nfull_epochs = n;
+    }
+    full_epochs[rank] = coord.p.epoch + 1;
+}
+
+/* The ranks of EPOCH whose image went straight into the snapshot directory, "0,2,5" (the first
+ * 32, then "..."), into OUT; returns how many. */
+static int local_full_ranks(uint32_t epoch, char *out, size_t len)
+{
+    int n = 0;
+    size_t at = 0;
+    out[0] = 0;
+    for (int r = 0; r < nfull_epochs; r++) {
+        if (full_epochs[r] != epoch + 1)
+            continue;
+        if (n < 32 || at + 4 >= len) {
+            int w = snprintf(out + at, len - at, n < 32 ? "%s%d" : ",...", n ? "," : "", r);
+            if (w > 0 && (size_t)w < len - at)
+                at += (size_t)w;
+        }
+        n++;
+    }
+    return n;
+}
+
+void coord_local_full_warn_once(uint64_t seq, uint32_t epoch)
+{
+    static int said;
+    char ranks[256];
+    int n = local_full_ranks(epoch, ranks, sizeof ranks);
+    if (said || !n)
+        return;
+    said = 1;
+    revive_log_warn("snapshot %llu: the node-local cache (%s) had no room for the image of rank%s "
+                    "%s even once its older copies were gone: written straight into the snapshot "
+                    "directory instead (slower; give a larger --ckpt-local DIR to keep the cache "
+                    "in use; said once a job)",
+                    (unsigned long long)seq,
+                    coord.cfg->local_dir && *coord.cfg->local_dir ? coord.cfg->local_dir
+                                                                  : "each host's default",
+                    n == 1 ? "" : "s", ranks);
 }
 
 /* ,"unsaved_shared":[{"rank":R,"bytes":B,"path":"P"},...] (at most 64; the others counted in
@@ -199,6 +262,11 @@ static void summary(struct snapc_sbuf *b, int status, const char *text, const ch
                         PH(SNAPC_PHASE_ESTABLISHED), PH(SNAPC_PHASE_RECOVERED));
         stdin_unread(b);
         unsaved_shared(b);
+        char full[256];
+        if (local_full_ranks(p->epoch, full, sizeof full)) {
+            snapc_sb_printf(b, ",\"local_full\":");
+            snapc_sb_json_str(b, full);
+        }
         /* --save-files: what the snapshot keeps (coord_files.c; reset only by the next epoch's
          * CKPT, which comes after this epoch's answers) */
         const char *roots = filem_meta_get(&coord.files_meta, "files.roots");

@@ -491,6 +491,21 @@ static void print_shared(const char *json, pid_t coord)
     }
 }
 
+/* The ranks whose image went straight into the snapshot directory: their node's cache had no
+ * room even once its older copies were gone (the summary's "local_full"; newuser10 F4) */
+static void print_local_full(const char *json, pid_t coord)
+{
+    char ranks[256];
+    if (snapc_json_str(json, "local_full", ranks, sizeof ranks) < 0 || !ranks[0])
+        return;
+    fprintf(stderr,
+            "%s: job %d: the node-local cache had no room for the image of rank%s %s, even once "
+            "its older copies (kept in the snapshot directory) were gone: written straight into "
+            "the snapshot directory instead (slower; a larger --ckpt-local DIR keeps the cache in "
+            "use)\n",
+            me, (int)coord, strchr(ranks, ',') ? "s" : "", ranks);
+}
+
 /* --save-files (or mpirun --ckpt-save-files): what the snapshot keeps, which restart-mpi puts
  * back */
 static void print_saved(const char *json, pid_t coord)
@@ -736,6 +751,7 @@ int main(int argc, char **argv)
         print_summary(js, ref, d.seq, coord, flags);
         print_stdin(js, coord);
         print_shared(js, coord);
+        print_local_full(js, coord);
         print_saved(js, coord);
         printf("%s\n", ref);
         fflush(stdout);

@@ -10,6 +10,7 @@
 
 #include "filem/filem.h"
 #include "filem/files_save.h"
+#include "filem/stage.h"
 #include "restart_fetch.h"
 #include "restart_signal.h"
 #include "snapc/coord.h"
@@ -107,6 +108,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "revive-coord: REVIVE_LOCAL_DIR must be an absolute path (the same on "
                         "every host) or 'none', not '%s'\n", cfg.local_dir);
         return 1;
+    }
+    /* a directory that is no private one of the user's fails every checkpoint: said at the
+     * launch, once (newuser10 F4: a 1777 scratch directory was taken, then each checkpoint
+     * failed "not private") */
+    if (cfg.local_dir && *cfg.local_dir) {
+        char why[2 * PATH_MAX + 512];
+        if (filem_local_check(cfg.local_dir, why, sizeof why) < 0) {
+            fprintf(stderr, "revive-coord: --ckpt-local (REVIVE_LOCAL_DIR): %s\n", why);
+            return 1;
+        }
     }
     /* mpirun --ckpt-partner: each node's cached images also in another node's cache */
     const char *pt = getenv("REVIVE_CKPT_PARTNER");

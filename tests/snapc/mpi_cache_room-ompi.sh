@@ -1,0 +1,3 @@
+#!/bin/sh
+# a node-local cache with room for one snapshot, Open MPI (see mpi_cache_room.sh)
+exec "$(dirname "$0")/mpi_cache_room.sh" ompi
