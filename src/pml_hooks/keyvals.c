@@ -100,7 +100,7 @@ static void collect(void)
         int rc = okind ? lower_free(okind, &real) : MPI_SUCCESS;
         if (rc != MPI_SUCCESS)
             revive_log_warn("a freed keyval could not be freed in the MPI library (error %d)", rc);
-        kh->flags &= (uint16_t)~PML_KV_FREED;
+        kh->flags &= ~PML_KV_FREED;
         pml_kv_release(v);
         zombies[i] = zombies[--nzombies];
     }

@@ -38,7 +38,10 @@ enum pml_kind {
 struct pml_vh {
     uintptr_t real;     /* the lower half's handle */
     uint16_t kind;      /* enum pml_kind; 0 when free */
-    uint16_t flags;     /* references handed out beyond the first */
+    /* references handed out beyond the first: 32 bits, checked where they grow (pml_vh_ref,
+     * pml_get): 16 bits wrapped after 65536 persistent requests on one datatype, and the
+     * handle went while the program and the requests still held it (tests/mpi/ckpt/rst_refs) */
+    uint32_t flags;
     int32_t rec;        /* index of the record entry that created it, or -1 */
     uint32_t next_free;
     uint32_t lrefs;     /* of those, the layer's own (objs.c pml_vh_ref): a view's or a persistent

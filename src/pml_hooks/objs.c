@@ -45,6 +45,11 @@ void pml_vh_ref(uintptr_t v)
     if (!h || !h->kind)
         return; /* predefined */
     pml_vh_lock();
+    if (h->flags == UINT32_MAX) {
+        pml_vh_unlock();
+        pml_fatal("more than %u references to one MPI handle (persistent requests, file views)",
+                  UINT32_MAX);
+    }
     h->flags++;
     h->lrefs++;
     pml_vh_unlock();

@@ -266,8 +266,13 @@ static uintptr_t get_ref(int kind, uintptr_t real, int ref)
     pml_vh_lock();
     int found = hash_get(real, &idx);
     if (found) {
-        if (ref)
-            pml_vh_tab[idx].flags++; /* another reference to free (MPI_Comm_get_errhandler, ...) */
+        if (ref) { /* another reference to free (MPI_Comm_get_errhandler, ...) */
+            if (pml_vh_tab[idx].flags == UINT32_MAX)
+                pml_fatal("more than %u references to one MPI handle: the program gets it again "
+                          "and again (MPI_Comm_group, MPI_Comm_get_errhandler...) without "
+                          "freeing it", UINT32_MAX);
+            pml_vh_tab[idx].flags++;
+        }
     } else {
 #ifdef PML_MPICH
         /* MPICH's pair types (MPI_FLOAT_INT, ...) are direct handles with small indices */

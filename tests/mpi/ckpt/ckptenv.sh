@@ -325,10 +325,11 @@ checkpoint() {
 }
 # term_restart JOB: a --term snapshot of JOB (ckpt.term.out, ckpt.term.err), JOB waited for, then
 # restart-mpi of it at full speed (out.1, err.1) and both generations' results in both.out. Sets
-# ref and rc (the restart's status); 1 when no snapshot was taken.
+# ref, termst (the --term'd job's status: what --term gives back before MPI_Finalize must end it
+# cleanly) and rc (the restart's status); 1 when no snapshot was taken.
 term_restart() {
     ref=$(checkpoint $1 term --term) || { rm -f pace; wait $1; return 1; }
-    wait $1
+    wait $1; termst=$?
     rm -f pace
     clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
     results out.0 out.1 >both.out
