@@ -45,7 +45,8 @@ struct pml_vh {
     int32_t rec;        /* index of the record entry that created it, or -1 */
     uint32_t next_free;
     uint32_t lrefs;     /* of those, the layer's own (objs.c pml_vh_ref): a view's or a persistent
-                         * request's datatype, a file's error handler */
+                         * request's datatype, a persistent request's communicator, a file's error
+                         * handler */
     void *aux;          /* heap memory that lives as long as the handle (nonblocking arrays) */
     void *info;         /* per-kind extra (keyval callbacks) */
 };

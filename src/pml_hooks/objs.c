@@ -63,18 +63,27 @@ void pml_vh_unref(uintptr_t v)
     pml_vh_lock();
     if (h->lrefs)
         h->lrefs--;
+    struct pml_comm *c = h->kind == PML_COMM ? h->info : NULL;
     pml_vh_unlock();
     pml_vh_release(v); /* one reference fewer, or the handle goes if the program freed it */
+    /* the last user of a communicator the program freed: its clock goes after an epoch */
+    if (c && pml_comm_of(v) != c)
+        pml_comm_freed(c);
 }
 
-void pml_vh_free_layer_types(void)
+void pml_vh_free_layer_held(void)
 {
     for (uint32_t i = 1; i < pml_vh_used; i++) {
         struct pml_vh *h = &pml_vh_tab[i];
-        if (h->kind != PML_TYPE || !h->lrefs || h->flags + 1u > h->lrefs ||
-            pml_real_is_predef(h->real))
+        if ((h->kind != PML_TYPE && h->kind != PML_COMM) || !h->lrefs || !h->real ||
+            h->flags + 1u > h->lrefs || pml_real_is_predef(h->real))
             continue;
-        MPI_Datatype r = (MPI_Datatype)h->real;
-        pml_L.MPI_Type_free(&r);
+        if (h->kind == PML_TYPE) {
+            MPI_Datatype r = (MPI_Datatype)h->real;
+            pml_L.MPI_Type_free(&r);
+        } else {
+            MPI_Comm r = (MPI_Comm)h->real;
+            pml_L.MPI_Comm_free(&r);
+        }
     }
 }

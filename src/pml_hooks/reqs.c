@@ -49,8 +49,11 @@ struct pml_req *pml_rq_new(uintptr_t *v)
 void pml_rq_drop(struct pml_req *r)
 {
     uintptr_t v = r->v;
-    if ((r->flags & PML_RQ_PERSIST) && (r->kind == PML_RQ_SEND || r->kind == PML_RQ_RECV))
-        pml_vh_unref(r->dtype); /* its template's datatype (pml_rq_posted) */
+    if ((r->flags & PML_RQ_PERSIST) && (r->kind == PML_RQ_SEND || r->kind == PML_RQ_RECV)) {
+        /* its template's datatype and communicator (pml_rq_posted) */
+        pml_vh_unref(r->dtype);
+        pml_vh_unref(r->vcomm);
+    }
     if (r->kind == PML_RQ_PCOLL) {
         pml_rq_npcoll--;
         r->kind = PML_RQ_NONE;
@@ -119,9 +122,11 @@ void pml_rq_posted(struct pml_req *r, uintptr_t real, int active, int kind, int 
     set_real(r, real);
     pml_rq_fill(r, kind, mode, buf, count, dtype, peer, tag, vcomm);
     if (!active) {
-        /* a template a restart makes again with its datatype, which the program may free at
-         * once (the library keeps it for the request): the layer keeps the handle too */
+        /* a template a restart makes again with its datatype and communicator, which the
+         * program may free at once (the library keeps them for the request): the layer keeps
+         * their handles too (a communicator's clock stays, and the drain probes it) */
         pml_vh_ref(dtype);
+        pml_vh_ref(vcomm);
         return;
     }
     if (kind == PML_RQ_SEND)

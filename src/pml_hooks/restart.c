@@ -1072,8 +1072,9 @@ static int rebuild(struct pml_replay_stats *rs, double *t2, double *t3, char *er
      * (dup_attrs.c; docs/mpi.md). */
     if ((e = restore_attrs(err, errlen)))
         return e;
-    /* the datatypes only views and persistent requests still use, once those are made again */
-    pml_vh_free_layer_types();
+    /* the datatypes and communicators only views, persistent requests and pending receives
+     * still use, once those are made again */
+    pml_vh_free_layer_held();
     pml_lower_restored(); /* handles convert again (a failure above ends the rank) */
     *t3 = revive_mono_ns() / 1e6;
     if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {

@@ -1,7 +1,7 @@
 /* A rank program for rst_fcomm.sh: MPI files that outlive the objects they were opened with
  * (newuser8 F6: found with PnetCDF and a small program).
  *
- *   rst_fcomm PREFIX STEPS PACEFILE MS [persist]
+ *   rst_fcomm PREFIX STEPS PACEFILE MS [PARTS]
  *
  * It opens three files, then frees what the standard lets it free while they stay open:
  *   PREFIX.a on a duplicate of MPI_COMM_WORLD, the duplicate freed at once; an error handler of
@@ -11,10 +11,18 @@
  *            MPI_File_get_group's group kept to the end and used at every step;
  *   PREFIX.c on MPI_COMM_WORLD with hints in an info object freed after the open, and a view
  *            whose filetype (a derived type) is freed after MPI_File_set_view.
- * With "persist", persistent requests whose datatype is freed after their MPI_Send_init and
- * MPI_Recv_init, started at every step: a send and a receive in a ring of the ranks (a vector,
- * which a third send also used, freed before any snapshot), and a send and a receive of each
- * rank to itself of c's filetype (the view and the two requests hold it).
+ * PARTS, words joined by commas, adds objects the program frees while requests still use them:
+ *   persist  persistent requests whose datatype is freed after their MPI_Send_init and
+ *            MPI_Recv_init, started at every step: a send and a receive in a ring of the ranks (a
+ *            vector, which a third send also used, freed before any snapshot), and a send and a
+ *            receive of each rank to itself of c's filetype (the view and the two requests hold it);
+ *   pcomm    a persistent send and receive in a ring on a duplicate of MPI_COMM_WORLD freed after
+ *            their inits, started at every step;
+ *   pend     a receive posted before the steps and pending through every step (and snapshot),
+ *            on MPI_COMM_WORLD of a vector freed at once, met by an MPI_Isend after the last step
+ *            (not in rst_fcomm.sh's default: the restart posts it again on the released handle);
+ *   with both pcomm and pend, a third: on pcomm's duplicate, of a vector freed at once, met
+ *            after the last step by a persistent send on the duplicate.
  * Then STEPS steps: each rank writes a block to each file (collectively at explicit offsets on
  * a and b, through the view on c), reads back its block of the step before, and rank 0 prints
  * "step S: SUM GROUPSIZE POSITION" (SUM over the ranks of what they read). Between steps it
@@ -76,10 +84,12 @@ static uint64_t file_hash(MPI_File f)
 int main(int argc, char **argv)
 {
     if (argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: rst_fcomm PREFIX STEPS PACEFILE MS [persist]\n");
+        fprintf(stderr, "usage: rst_fcomm PREFIX STEPS PACEFILE MS [persist,pcomm,pend]\n");
         return 2;
     }
-    int persist = argc == 6 && !strcmp(argv[5], "persist");
+    const char *parts = argc == 6 ? argv[5] : "";
+    int persist = strstr(parts, "persist") != NULL, pcomm = strstr(parts, "pcomm") != NULL;
+    int pending = strstr(parts, "pend") != NULL;
     const char *prefix = argv[1], *pace = argv[3];
     int steps = atoi(argv[2]);
     long ms = atol(argv[4]);
@@ -135,23 +145,50 @@ int main(int argc, char **argv)
     /* persistent requests whose datatype is freed at once: a ring (ints 0, 1, 4, 5 of 8) of a
      * vector a third request also used, freed before any snapshot; a pair to itself of the
      * view's filetype (its first 8 ints), which the view and the pair hold */
-    int sring[B], rring[B], sself[B], rself[B];
-    MPI_Request ring[4];
+    int sring[B], rring[B], sself[B], rself[B], crecv[B], csend[B];
+    int wlate[B], late[B], lsend[B];
+    MPI_Request ring[6], wpend = MPI_REQUEST_NULL;
+    MPI_Request pend = MPI_REQUEST_NULL, lreq = MPI_REQUEST_NULL;
+    int nring = 0, prev = (rank + size - 1) % size, next = (rank + 1) % size;
+    MPI_Datatype v3; /* ints 0, 2 and 4 */
+    MPI_Type_vector(3, 1, 2, MPI_INT, &v3);
+    MPI_Type_commit(&v3);
     if (persist) {
         MPI_Datatype vec;
         MPI_Request spare;
         MPI_Type_vector(2, 2, 4, MPI_INT, &vec);
         MPI_Type_commit(&vec);
-        check(MPI_Recv_init(rring, 1, vec, (rank + size - 1) % size, 7, MPI_COMM_WORLD, &ring[0]),
-              "MPI_Recv_init", -1);
-        check(MPI_Send_init(sring, 1, vec, (rank + 1) % size, 7, MPI_COMM_WORLD, &ring[1]),
-              "MPI_Send_init", -1);
+        check(MPI_Recv_init(rring, 1, vec, prev, 7, MPI_COMM_WORLD, &ring[0]), "MPI_Recv_init", -1);
+        check(MPI_Send_init(sring, 1, vec, next, 7, MPI_COMM_WORLD, &ring[1]), "MPI_Send_init", -1);
         check(MPI_Send_init(sring, 1, vec, rank, 9, MPI_COMM_WORLD, &spare), "MPI_Send_init", -1);
         check(MPI_Type_free(&vec), "MPI_Type_free (the requests' vector)", -1);
         check(MPI_Request_free(&spare), "MPI_Request_free (a request never started)", -1);
         check(MPI_Recv_init(rself, 1, ft, rank, 8, MPI_COMM_WORLD, &ring[2]), "MPI_Recv_init", -1);
         check(MPI_Send_init(sself, 1, ft, rank, 8, MPI_COMM_WORLD, &ring[3]), "MPI_Send_init", -1);
+        nring = 4;
     }
+    memset(wlate, 0, sizeof wlate);
+    memset(late, 0, sizeof late);
+    if (pending) {
+        /* on MPI_COMM_WORLD with v3, freed below */
+        check(MPI_Irecv(wlate, 1, v3, prev, 6, MPI_COMM_WORLD, &wpend), "MPI_Irecv (world)", -1);
+    }
+    if (pcomm) {
+        /* a ring on a duplicate freed after the inits (and with pend a receive pending on it
+         * to the end, of v3, with the persistent send that meets it) */
+        MPI_Comm pc;
+        check(MPI_Comm_dup(MPI_COMM_WORLD, &pc), "MPI_Comm_dup (pc)", -1);
+        check(MPI_Recv_init(crecv, B, MPI_INT, prev, 5, pc, &ring[nring]), "MPI_Recv_init (pc)", -1);
+        check(MPI_Send_init(csend, B, MPI_INT, next, 5, pc, &ring[nring + 1]), "MPI_Send_init (pc)",
+              -1);
+        nring += 2;
+        if (pending) {
+            check(MPI_Irecv(late, 1, v3, prev, 6, pc, &pend), "MPI_Irecv (pc)", -1);
+            check(MPI_Send_init(lsend, 1, v3, next, 6, pc, &lreq), "MPI_Send_init (pc, late)", -1);
+        }
+        check(MPI_Comm_free(&pc), "MPI_Comm_free (pc)", -1);
+    }
+    check(MPI_Type_free(&v3), "MPI_Type_free (the pending receives' vector)", -1);
     MPI_Type_free(&ft);
     for (int s = 0; s < steps; s++) {
         int buf[B], back[B];
@@ -178,16 +215,18 @@ int main(int argc, char **argv)
             for (int i = 0; i < B; i++)
                 got += 3 * back[i];
         }
-        if (persist) {
+        if (nring) {
             for (int i = 0; i < B; i++) {
                 sring[i] = (s + 1) * 1000 + rank * 10 + i;
                 sself[i] = (s + 1) * 3000 + rank * 30 + i;
-                rring[i] = rself[i] = 0;
+                csend[i] = (s + 1) * 5000 + rank * 50 + i;
+                rring[i] = rself[i] = crecv[i] = 0;
             }
-            check(MPI_Startall(4, ring), "MPI_Startall", s);
-            check(MPI_Waitall(4, ring, MPI_STATUSES_IGNORE), "MPI_Waitall", s);
+            check(MPI_Startall(nring, ring), "MPI_Startall", s);
+            check(MPI_Waitall(nring, ring, MPI_STATUSES_IGNORE), "MPI_Waitall", s);
             for (int i = 0; i < B; i++)
-                got += (long long)(i + 1) * rring[i] + (long long)(i + 7) * rself[i];
+                got += (long long)(i + 1) * rring[i] + (long long)(i + 7) * rself[i] +
+                       (long long)(i + 3) * crecv[i];
         }
         int gsize = 0, grank = -1;
         MPI_Group_size(grp, &gsize);
@@ -204,6 +243,27 @@ int main(int argc, char **argv)
         }
         rst_pace(pace, ms, steps - s);
     }
+    /* the receives pending since the start meet their sends */
+    long long lsum = 0, lall = 0;
+    for (int i = 0; i < B; i++)
+        lsend[i] = 700000 + rank * 100 + i;
+    if (pending) {
+        MPI_Request q;
+        check(MPI_Isend(lsend, 3, MPI_INT, next, 6, MPI_COMM_WORLD, &q), "MPI_Isend (late)", steps);
+        check(MPI_Wait(&wpend, MPI_STATUS_IGNORE), "MPI_Wait (the receive pending on world)",
+              steps);
+        check(MPI_Wait(&q, MPI_STATUS_IGNORE), "MPI_Wait (late send)", steps);
+        for (int i = 0; i < B; i++)
+            lsum += (long long)(i + 5) * wlate[i];
+    }
+    if (pcomm && pending) {
+        check(MPI_Start(&lreq), "MPI_Start (late)", steps);
+        check(MPI_Wait(&lreq, MPI_STATUS_IGNORE), "MPI_Wait (late send)", steps);
+        check(MPI_Wait(&pend, MPI_STATUS_IGNORE), "MPI_Wait (the receive pending on pc)", steps);
+        for (int i = 0; i < B; i++)
+            lsum += (long long)(i + 1) * late[i];
+    }
+    MPI_Reduce(&lsum, &lall, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
     /* what a's info object holds (a restart must give back the object the program kept) */
     int nkeys = -1, flag = 0;
     char key[MPI_MAX_INFO_KEY + 1] = "", val[256] = "";
@@ -234,13 +294,14 @@ int main(int argc, char **argv)
     check(MPI_File_close(&fc), "MPI_File_close (c)", steps);
     MPI_Group_free(&grp);
     MPI_Info_free(&used);
-    if (persist) {
-        for (int i = 0; i < 4; i++)
-            MPI_Request_free(&ring[i]);
-    }
+    for (int i = 0; i < nring; i++)
+        MPI_Request_free(&ring[i]);
+    if (lreq != MPI_REQUEST_NULL)
+        MPI_Request_free(&lreq);
     if (rank == 0)
-        printf("done: %d steps on %d ranks, file a's info %d keys (%s=%s), checksum %016llx\n",
-               steps, size, nkeys, key, flag ? val : "?", (unsigned long long)all);
+        printf("done: %d steps on %d ranks, file a's info %d keys (%s=%s), late receives %lld,"
+               " checksum %016llx\n", steps, size, nkeys, key, flag ? val : "?", lall,
+               (unsigned long long)all);
     MPI_Finalize();
     return 0;
 }
