@@ -720,7 +720,7 @@ static void drop_dead(int32_t c, int32_t at)
 /* Ancestors of every needed entry are needed (to a fixed point); so are changes of objects
  * that will exist. The other inputs of a call decided as it is met (no name) are kept ready in
  * case another member needs it (keep_all_inputs: its parent too, and the inputs of the entries
- * restored another way). */
+ * restored another way that are kept). */
 static void need_fixpoint(int keep_all_inputs)
 {
     for (int changed = 1; changed;) {
@@ -731,7 +731,8 @@ static void need_fixpoint(int keep_all_inputs)
                 E[x->in[0]].need = 2; /* the file's communicator */
                 changed = 1;
             }
-            if (pml_rp_skip[x->fid] && !(keep_all_inputs && x->need))
+            /* (an attribute's set or delete, kept by the compaction while its object will exist) */
+            if (pml_rp_skip[x->fid] && !(keep_all_inputs && (x->need || !x->nout)))
                 continue;
             if (!x->need && !x->nout && x->nin && (x->in[0] < 0 || E[x->in[0]].need)) {
                 x->need = 1; /* a change of an object that will exist */
@@ -912,9 +913,11 @@ static void release(void)
 
 /* Steps 1 and 2 of the replay (and of the record's compaction): E[] filled from the record,
  * each entry's `need` set, the names some member needs agreed among the ranks (every rank at
- * the same point: a restart, or an epoch's drain when in_epoch). keep_all_inputs: every input of a needed entry, and every
- * entry restored another way or decided as it is met, is kept too (the compaction: what a later
- * replay may read must stay in the record). 0, or -errno with a message. */
+ * the same point: a restart, or an epoch's drain when in_epoch). keep_all_inputs: every input of
+ * a needed entry, every entry decided as it is met, the open of a file still open and an
+ * attribute's set or delete on an object that will exist are kept too (the compaction: what a
+ * later replay, or the reopening of the files, may read must stay in the record). 0, or -errno
+ * with a message. */
 static int plan(struct pml_replay_stats *st, int in_epoch, int keep_all_inputs, char *err,
                 size_t errlen)
 {
@@ -943,8 +946,14 @@ static int plan(struct pml_replay_stats *st, int in_epoch, int keep_all_inputs, 
      * communicator another member needs (their ancestors too) */
     for (int32_t i = 0; i < NE; i++) {
         E[i].keykind = (unsigned char)pml_rec_key(i, E[i].key);
-        if (keep_all_inputs && (pml_rp_skip[E[i].fid] ||
-                                (pml_rp_comm[E[i].fid] && E[i].keykind == PML_REC_KEY_NONE)))
+        if (keep_all_inputs && pml_rp_comm[E[i].fid] && E[i].keykind == PML_REC_KEY_NONE)
+            E[i].need = 2;
+        /* the compaction keeps the open of a file still open (objs_restart.c opens it again
+         * after the replay) and of one a kept entry reads (MPI_File_get_group), and an
+         * attribute's set or delete while its object will exist (need_fixpoint): not every
+         * entry restored another way, or a program that opens and closes files, or sets
+         * attributes on communicators it frees, in a loop grew its record without bound */
+        if (keep_all_inputs && E[i].fid == PML_FID_MPI_File_open && E[i].nout && out_live(i, 0))
             E[i].need = 2;
         if (E[i].fid == PML_FID_MPI_File_open && !keep_all_inputs && E[i].nout && out_live(i, 0))
             E[i].held = 1;

@@ -6,7 +6,8 @@
  * ROUNDS times it makes and frees one communicator of each kind: MPI_Comm_dup, MPI_Comm_split,
  * MPI_Comm_create, MPI_Comm_create_group, MPI_Intercomm_create (from the halves of an
  * MPI_Comm_split) and MPI_Intercomm_merge, MPI_Cart_create and MPI_Cart_sub, MPI_Graph_create
- * (the halves, the intercommunicator and the cartesian one freed too). Half way it keeps a few:
+ * (the halves, the intercommunicator and the cartesian one freed too); on the dup it sets an
+ * attribute and opens and closes a file (deleted on close). Half way it keeps a few:
  * a split of that round's dup (the dup itself is freed: an ancestor the restart must make again),
  * the merged intracommunicator and a create_group communicator. Then STEPS steps: an Allreduce
  * on each kept communicator, rank 0 prints one line per step; between steps it sleeps MS
@@ -15,8 +16,10 @@
  * What it shows (campaign-failures.md #9): the restart made every MPI_Comm_create_group ever
  * called again and freed them only at its end, so MPICH ran out of context ids ("Too many
  * communicators") after about 2040 of them; and its time grew with every communicator the
- * program ever made, dead or alive. */
+ * program ever made, dead or alive. The snapshot's record kept every MPI_File_open and
+ * attribute set too, of files long closed and communicators long freed. */
 #include <mpi.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -67,9 +70,17 @@ int main(int argc, char **argv)
         edges[2 * i + 1] = (i + size - 1) % size;
     }
     long made = 0;
+    int kv;
+    check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, MPI_COMM_NULL_DELETE_FN, &kv, NULL),
+          "MPI_Comm_create_keyval", -1);
     for (int r = 0; r < rounds; r++) {
         MPI_Comm dup, split, create, cgroup, half, inter, merged, cart, sub, graph;
+        MPI_File f;
         check(MPI_Comm_dup(MPI_COMM_WORLD, &dup), "MPI_Comm_dup", r);
+        check(MPI_Comm_set_attr(dup, kv, (void *)(intptr_t)(r + 1)), "MPI_Comm_set_attr", r);
+        check(MPI_File_open(dup, "rst_comms.file", MPI_MODE_CREATE | MPI_MODE_RDWR |
+                            MPI_MODE_DELETE_ON_CLOSE, MPI_INFO_NULL, &f), "MPI_File_open", r);
+        check(MPI_File_close(&f), "MPI_File_close", r);
         check(MPI_Comm_split(dup, rank % 2, -rank, &split), "MPI_Comm_split", r);
         check(MPI_Comm_create(MPI_COMM_WORLD, world, &create), "MPI_Comm_create", r);
         check(MPI_Comm_create_group(MPI_COMM_WORLD, world, r % 100, &cgroup), "MPI_Comm_create_group", r);
@@ -118,6 +129,7 @@ int main(int argc, char **argv)
     MPI_Comm_free(&keep_split);
     MPI_Comm_free(&keep_merged);
     MPI_Comm_free(&keep_group);
+    MPI_Comm_free_keyval(&kv);
     MPI_Group_free(&world);
     free(index);
     free(edges);

@@ -1,14 +1,17 @@
 #!/bin/bash
 # rst_comms.sh FLAVOR: a program that makes and frees thousands of communicators of every
 # creation kind (rst_comms.c: dup, split, create, create_group, intercomm create and merge,
-# cart create and sub, graph create) keeps three, is ended with "ckpt-mpirun --term" after its
+# cart create and sub, graph create; an attribute set and a file opened and closed on each dup)
+# keeps three, is ended with "ckpt-mpirun --term" after its
 # second step and is run to its end by "restart-mpi" — once after ROUNDS=20 rounds and once
 # after ROUNDS=2100 (21000 dead communicators, 2100 of them create_group: more than MPICH's 2048
 # context ids). Both restarts must give the uninterrupted native run's lines, and replay the
 # same number of record entries of a record of the same size: the dead communicators are not made
 # again, and the snapshot dropped them from the record (campaign-failures.md #9: the replay made
 # every MPI_Comm_create_group again and MPICH ran out of context ids; its time and the record
-# grew with every communicator ever made). The replay's time of both is printed.
+# grew with every communicator ever made; the record kept every MPI_File_open and attribute set,
+# of files closed and communicators freed long before, until session 41). The replay's time of
+# both is printed; the job ended with --term must end with status 0.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -46,7 +49,10 @@ for rounds in 20 2100; do
     line=$(grep -m1 'rank 0 restarted (generation 1)' err.1)
     rep=$(sed -n 's/.* \([0-9]*\) of \([0-9]*\) record entries replayed (+\([0-9]*\) ancestors.* in \([0-9.]*\) ms;.*/\1 \2 \3 \4/p' <<<"$line")
     read -r nrep nent nanc ms_ <<<"$rep"
-    if [ $rc != 0 ]; then
+    if [ "$termst" != 0 ]; then
+        failed "$rounds rounds: the job ended with --term: status $termst"
+        grep -v '^-*$' err.0 | grep -v ': info:' | tail -n 4
+    elif [ $rc != 0 ]; then
         failed "$rounds rounds: restart-mpi $ref: status $rc"; grep -v '^-*$' err.1 | grep -v ': info:' | tail -n 4
     elif ! cmp -s <(results native.out) both.out; then
         failed "$rounds rounds: the results differ from the uninterrupted run"; diff <(results native.out) both.out | head
