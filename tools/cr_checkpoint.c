@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/procfs.h"
 #include "common/size_arg.h"
 #include "crs/base/durable.h"
 #include "crs/base/protocol.h"
@@ -194,19 +195,13 @@ static int int_option(const char *name, const char *arg, long min, long max, int
  * did not apply (newuser11 F2). */
 static pid_t restarted_by(pid_t pid)
 {
-    char comm[64], path[64], buf[4096];
+    char comm[64], buf[4096];
     tool_pid_comm(pid, comm, sizeof comm);
     if (strcmp(comm, "cr_restart") != 0)
         return 0;
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* a list cut short (-ENOSPC) could hide a second answering child: refuse as for two */
+    if (revive_proc_read(pid, pid, "children", buf, sizeof buf) <= 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
     pid_t found = 0;
     for (char *p = buf, *end; *p; p = end) {
         long c = strtol(p, &end, 10);

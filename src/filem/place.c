@@ -17,6 +17,7 @@
 
 #include "common/fd_guard.h"
 #include "common/keyval.h"
+#include "common/procfs.h"
 #include "common/text.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -376,14 +377,8 @@ static void apply_mem(const char *rec, const struct list *l, const char *text, i
 static int one_numa_node(void)
 {
     char b[16];
-    int fd = open("/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (revive_read_file("/sys/devices/system/node/online", b, sizeof b) <= 0)
         return 0;
-    ssize_t n = read(fd, b, sizeof b - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    b[n] = 0;
     return !strcmp(b, "0\n") || !strcmp(b, "0");
 }
 
