@@ -13,58 +13,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* DIR's parent into OUT and DIR's last name's number: 0, or -EINVAL (no sequence name). */
-static int split_seq(const char *dir, char *out, size_t len, long long *seq)
-{
-    if ((size_t)snprintf(out, len, "%s", dir) >= len)
-        return -ENAMETOOLONG;
-    size_t n = strlen(out);
-    while (n > 1 && out[n - 1] == '/')
-        out[--n] = 0;
-    char *s = strrchr(out, '/');
-    if (!s || s == out)
-        return -EINVAL;
-    *s = 0;
-    *seq = filem_local_seq_name(s + 1);
-    return *seq < 0 ? -EINVAL : 0;
-}
-
 int filem_local_bound_uncommitted(const char *local_seqdir, const char *shared_seqdir,
                                   int keep_newest, int *removed)
 {
     char ljob[PATH_MAX], sjob[PATH_MAX];
-    long long current, sseq;
     if (removed)
         *removed = 0;
-    int e = split_seq(local_seqdir, ljob, sizeof ljob, &current);
-    if (e == 0)
-        e = split_seq(shared_seqdir, sjob, sizeof sjob, &sseq);
-    if (e < 0)
-        return e;
-    /* the shared job directory decides what is committed: when it cannot be seen, nothing is
-     * known, and the caches may hold the only copies */
-    struct stat st;
-    if (stat(sjob, &st) < 0)
-        return -errno;
-    if (!S_ISDIR(st.st_mode))
-        return -ENOTDIR;
     /* the older uncommitted ones, newest first (a list cut short by memory: those listed,
      * and -ENOMEM once they are dealt with) */
     int jfd;
     long long *v;
     size_t all, n = 0;
-    int rc = filem_local_list_below(ljob, current, &jfd, &v, &all);
+    int rc = filem_local_list_older(local_seqdir, shared_seqdir, ljob, sjob, &jfd, &v, &all);
     if (rc < 0)
         return rc;
     rc = rc ? -ENOMEM : 0;
-    for (size_t i = 0; i < all; i++) {
-        char meta[PATH_MAX + 64];
-        if ((size_t)snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, v[i]) >= sizeof meta)
-            continue;
-        if (access(meta, F_OK) == 0 || errno != ENOENT)
-            continue; /* committed (filem_local_retain's), or cannot tell: kept */
-        v[n++] = v[i];
-    }
+    for (size_t i = 0; i < all; i++)
+        if (filem_local_committed(sjob, v[i]) == 0)
+            v[n++] = v[i]; /* else committed (filem_local_retain's), or cannot tell: kept */
     for (size_t i = keep_newest > 0 ? (size_t)keep_newest : 0; i < n; i++) {
         char name[32];
         snprintf(name, sizeof name, "%lld", v[i]);

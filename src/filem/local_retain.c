@@ -93,6 +93,31 @@ int filem_local_keep(const char *shared_seqdir)
     return keep >= 1 && keep < 1000000 ? (int)keep : 1;
 }
 
+int filem_local_split_seq(const char *seqdir, char *out, size_t len, long long *seq)
+{
+    if ((size_t)snprintf(out, len, "%s", seqdir) >= len)
+        return -ENAMETOOLONG;
+    size_t n = strlen(out);
+    while (n > 1 && out[n - 1] == '/')
+        out[--n] = 0;
+    char *s = strrchr(out, '/');
+    if (!s || s == out)
+        return -EINVAL;
+    *s = 0;
+    *seq = filem_local_seq_name(s + 1);
+    return *seq < 0 ? -EINVAL : 0;
+}
+
+int filem_local_committed(const char *sjob, long long seq)
+{
+    char meta[PATH_MAX + 64];
+    if ((size_t)snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, seq) >= sizeof meta)
+        return -ENAMETOOLONG;
+    if (access(meta, F_OK) == 0)
+        return 1;
+    return errno == ENOENT ? 0 : -errno;
+}
+
 static int cmp_desc(const void *a, const void *b)
 {
     long long x = *(const long long *)a, y = *(const long long *)b;
@@ -140,6 +165,23 @@ int filem_local_list_below(const char *ljob, long long below, int *jfdp, long lo
     return cut;
 }
 
+int filem_local_list_older(const char *local_seqdir, const char *shared_seqdir, char *ljob,
+                           char *sjob, int *jfd, long long **seqs, size_t *n)
+{
+    long long current, sseq;
+    int e = filem_local_split_seq(local_seqdir, ljob, PATH_MAX, &current);
+    if (e == 0)
+        e = filem_local_split_seq(shared_seqdir, sjob, PATH_MAX, &sseq);
+    if (e < 0)
+        return e;
+    struct stat st;
+    if (stat(sjob, &st) < 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    return filem_local_list_below(ljob, current, jfd, seqs, n);
+}
+
 /* Applies the rule to the cached job directory LJOB (shared job directory SJOB): its sequences
  * below `below`, newest first, are kept while *kept < keep and still committed in SJOB, else
  * removed (a locked one stays, counted busy). 0 or -errno (LJOB cannot be read). */
@@ -156,9 +198,8 @@ static int retain_job(const char *ljob, const char *sjob, long long below, int k
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         /* still committed in the shared directory and among the `keep` newest: kept */
-        char meta[PATH_MAX + 64], name[32];
-        snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, v[i]);
-        if (*kept < keep && access(meta, F_OK) == 0) {
+        char name[32];
+        if (*kept < keep && filem_local_committed(sjob, v[i]) > 0) {
             (*kept)++;
             s->kept++;
             continue;

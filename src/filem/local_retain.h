@@ -69,6 +69,24 @@ long long filem_local_seq_name(const char *name);
  * sequences (local_bound.h). */
 int filem_local_list_below(const char *ljob, long long below, int *jfd, long long **seqs, size_t *n);
 
+/* SEQDIR (JOB/<seq>, trailing slashes allowed) split: JOB into OUT (LEN bytes) and <seq>'s
+ * number into *SEQ. 0, -ENAMETOOLONG, or -EINVAL (no JOB, or its last name is no sequence). */
+int filem_local_split_seq(const char *seqdir, char *out, size_t len, long long *seq);
+
+/* The cached sequences older than LOCAL_SEQDIR's (LOCAL/<job>/<seq>, the node's copy of
+ * SHARED_SEQDIR) listed as filem_local_list_below lists them (LJOB opened as *JFD, *SEQS newest
+ * first), once SHARED_SEQDIR's job directory is seen to be one: what is committed there decides
+ * what may go, and when it cannot be seen nothing is known (the caches may hold the only copies).
+ * LJOB and SJOB (PATH_MAX bytes each) get both job directories. 0; 1 when memory ran out part
+ * way; -errno with nothing to close or free: -ENOENT or -ENOTDIR when the shared job directory
+ * is not there. Shared by the bound (local_bound.h) and the room (local_room.h). */
+int filem_local_list_older(const char *local_seqdir, const char *shared_seqdir, char *ljob,
+                           char *sjob, int *jfd, long long **seqs, size_t *n);
+
+/* Whether the shared job directory SJOB holds sequence SEQ committed (SJOB/<seq>/snapshot.meta
+ * is there): 1; 0 when not (ENOENT); -errno when it cannot be told. */
+int filem_local_committed(const char *sjob, long long seq);
+
 /* Removes the cache job directory DIR when nothing but its note (local_gc.h's
  * FILEM_LOCAL_JOBDIR_NAME) is left in it. 0 removed, -errno (ENOTEMPTY: it holds more). */
 int filem_local_rmjob(const char *dir);

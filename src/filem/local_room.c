@@ -15,22 +15,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-/* DIR's parent into OUT and DIR's last name's number: 0, or -EINVAL (no sequence name). */
-static int parent_seq(const char *dir, char *out, size_t len, long long *seq)
-{
-    if ((size_t)snprintf(out, len, "%s", dir) >= len)
-        return -ENAMETOOLONG;
-    size_t n = strlen(out);
-    while (n > 1 && out[n - 1] == '/')
-        out[--n] = 0;
-    char *s = strrchr(out, '/');
-    if (!s || s == out)
-        return -EINVAL;
-    *s = 0;
-    *seq = filem_local_seq_name(s + 1);
-    return *seq < 0 ? -EINVAL : 0;
-}
-
 /* Bytes of the images (NAME.img, not a temporary .NAME...) in DIR. */
 static uint64_t image_bytes(const char *dir)
 {
@@ -65,7 +49,7 @@ uint64_t filem_local_last_bytes(const char *local_seqdir)
     int jfd;
     long long *v;
     size_t n;
-    if (parent_seq(local_seqdir, ljob, sizeof ljob, &current) < 0 ||
+    if (filem_local_split_seq(local_seqdir, ljob, sizeof ljob, &current) < 0 ||
         filem_local_list_below(ljob, current, &jfd, &v, &n) < 0)
         return 0;
     close(jfd);
@@ -99,38 +83,21 @@ int filem_local_make_room(const char *local_seqdir, const char *shared_seqdir, u
         st = &none;
     memset(st, 0, sizeof *st);
     char ljob[PATH_MAX], sjob[PATH_MAX];
-    long long current, sseq;
-    int e = parent_seq(local_seqdir, ljob, sizeof ljob, &current);
-    if (e == 0)
-        e = parent_seq(shared_seqdir, sjob, sizeof sjob, &sseq);
-    if (e < 0)
-        return e;
-    /* the shared job directory decides what is committed and what is redundant: when it cannot
-     * be seen nothing is known, and the caches may hold the only copies */
-    struct stat sb;
-    if (stat(sjob, &sb) < 0)
-        return -errno;
-    if (!S_ISDIR(sb.st_mode))
-        return -ENOTDIR;
     int jfd;
     long long *v;
     size_t n;
-    int rc = filem_local_list_below(ljob, current, &jfd, &v, &n);
+    int rc = filem_local_list_older(local_seqdir, shared_seqdir, ljob, sjob, &jfd, &v, &n);
     if (rc < 0)
         return rc;
     rc = rc ? -ENOMEM : 0;
     /* v: newest first; the committed ones are kept in it, in that order */
     size_t committed = 0;
     for (size_t i = 0; i < n; i++) {
-        char meta[PATH_MAX + 64];
-        if ((size_t)snprintf(meta, sizeof meta, "%s/%lld/snapshot.meta", sjob, v[i]) >= sizeof meta)
-            continue;
-        if (access(meta, F_OK) == 0) {
+        int c = filem_local_committed(sjob, v[i]);
+        if (c > 0)
             v[committed++] = v[i];
-            continue;
-        }
-        if (errno != ENOENT)
-            continue; /* cannot tell: kept */
+        if (c != 0)
+            continue; /* committed, or cannot tell: kept */
         int r = drop(jfd, ljob, v[i], &st->bytes);
         if (r > 0)
             st->failed++;
