@@ -122,39 +122,35 @@ __attribute__((constructor)) static void pml_tools_load(void)
         tool_definition(unforwarded[i], &passed_over);
 }
 
-static void more(char *buf, size_t cap, const struct found *f, const char *what)
+/* "OBJ defines FIRST" and, when it defines more, " and N more WHAT": the subject of each report */
+static const char *defines(char *buf, size_t cap, const struct found *f, const char *what)
 {
     if (f->n > 1)
-        snprintf(buf, cap, " and %d more %s", f->n - 1, what);
+        snprintf(buf, cap, "%s defines %s and %d more %s", f->obj, f->first, f->n - 1, what);
     else
-        buf[0] = 0;
+        snprintf(buf, cap, "%s defines %s", f->obj, f->first);
+    return buf;
 }
 
 void pml_tools_report(void)
 {
     if (pml_world_rank != 0)
         return;
-    char m[64];
-    if (forwarded.n) {
-        more(m, sizeof m, &forwarded, "MPI functions");
-        revive_log_info("a PMPI tool: %s defines %s%s, which the program's calls reach first, its "
-                        "PMPI_ calls Revive's layer (as natively the MPI library)",
-                        forwarded.obj, forwarded.first, m);
-    }
-    if (pmpi_level.n) {
-        more(m, sizeof m, &pmpi_level, "PMPI functions");
-        revive_log_warn("%s defines %s%s: under Revive every PMPI_ call is answered by Revive's "
-                        "layer, which stands in front of the MPI library, so these wrappers never "
-                        "run (a tool's MPI_ wrappers calling PMPI_ do); wrap the MPI_ names, or run "
-                        "without -am ft-enable-cr to use them",
-                        pmpi_level.obj, pmpi_level.first, m);
-    }
-    if (passed_over.n) {
-        more(m, sizeof m, &passed_over, "such functions");
-        revive_log_warn("%s defines %s%s, which Revive's layer answers itself (the MPI-1 calls "
-                        "MPI-3 removed, the handle conversions, MPI_Aint_add/diff): the program's "
-                        "calls of these do not reach the tool's wrappers (its wrappers of other MPI "
-                        "functions run); run without -am ft-enable-cr to trace them",
-                        passed_over.obj, passed_over.first, m);
-    }
+    char m[sizeof forwarded.obj + sizeof forwarded.first + 64];
+    if (forwarded.n)
+        revive_log_info("a PMPI tool: %s, which the program's calls reach first, its PMPI_ calls "
+                        "Revive's layer (as natively the MPI library)",
+                        defines(m, sizeof m, &forwarded, "MPI functions"));
+    if (pmpi_level.n)
+        revive_log_warn("%s: under Revive every PMPI_ call is answered by Revive's layer, which "
+                        "stands in front of the MPI library, so these wrappers never run (a tool's "
+                        "MPI_ wrappers calling PMPI_ do); wrap the MPI_ names, or run without -am "
+                        "ft-enable-cr to use them",
+                        defines(m, sizeof m, &pmpi_level, "PMPI functions"));
+    if (passed_over.n)
+        revive_log_warn("%s, which Revive's layer answers itself (the MPI-1 calls MPI-3 removed, "
+                        "the handle conversions, MPI_Aint_add/diff): the program's calls of these "
+                        "do not reach the tool's wrappers (its wrappers of other MPI functions "
+                        "run); run without -am ft-enable-cr to trace them",
+                        defines(m, sizeof m, &passed_over, "such functions"));
 }
