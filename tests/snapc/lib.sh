@@ -79,6 +79,8 @@ start_job() {
         while [ "$1" != -- ]; do copts+=("$1"); shift; done
         shift
     fi
+    # a name used before leaves its ready files: the wait below would end at once
+    rm -rf "$W/$name.ready"
     mkdir -p "$W/$name.ready"
     ( clean_exec REVIVE_VERBOSE=${REVIVE_VERBOSE:-2} "$COORD" --flavor fake "${copts[@]}" -- \
         "$FLAUNCH" -np "$n" "$FRANK" --ready "$W/$name.ready" "$@" ) >"$W/$name.out" 2>"$W/$name.err" &
@@ -98,10 +100,12 @@ start_job() {
 # directory); waits until every rank runs, else the test ends.
 held_job() {
     local name=$1 n=$2 envs=() pre=() wrap=()
+    HELD_NAME=$name
     shift 2
     while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
     [ "${1:-}" = -- ] && { shift; pre=("$@"); }
     [ -x "$W/rank.sh" ] && wrap=("$W/rank.sh")
+    rm -rf "$W/$name.ready"
     mkdir -p "$W/$name.ready"
     if [ "${TIMED:-0}" = 1 ]; then
         ( clean_exec REVIVE_VERBOSE=2 "${envs[@]}" "${pre[@]}" "$COORD" --flavor fake -- "$FLAUNCH" \
@@ -144,9 +148,30 @@ rank_named() {
 end_held_job() {
     [ -n "${LAUNCHER:-}" ] && kill -CONT "$LAUNCHER" 2>/dev/null
     kill -TERM "$JOB" 2>/dev/null
-    job_gone "$JOB" 60 || fail "the coordinator did not end"
+    job_gone "$JOB" 60 || { fail "the coordinator did not end"; show_stuck "$JOB" "$W/${HELD_NAME:-a}.err"; }
     [ "$(type -t hostbed_down)" = function ] && hostbed_down
     wait_no_strays 30
+}
+# show_stuck PID [LOG]: what a process that did not end, and each of its descendants, waits in
+# (state, kernel wait channel, threads), and the last lines of LOG: a failure under the CI's load
+# that does not come back alone explains itself
+show_stuck() {
+    local p pids=$1 next=$1 t
+    while [ -n "$next" ]; do
+        next=$(for p in $next; do pgrep -P "$p"; done)
+        pids="$pids $next"
+    done
+    for p in $pids; do
+        [ -r "/proc/$p/stat" ] || continue
+        echo "    pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-100)):" \
+            "state $(awk '{print $3}' "/proc/$p/stat") wchan $(cat "/proc/$p/wchan" 2>/dev/null)"
+        for t in /proc/$p/task/*; do
+            [ "${t##*/}" = "$p" ] && continue
+            echo "      thread ${t##*/}: state $(awk '{print $3}' "$t/stat") wchan $(cat "$t/wchan" 2>/dev/null)"
+        done
+    done
+    [ -n "${2:-}" ] && [ -f "$2" ] && { echo "    the last lines of ${2##*/}:"; tail -15 "$2" | sed 's/^/      /'; }
+    return 0
 }
 # job_gone PID [SECONDS]: waits until the process has ended (default 10 s); 1 if it did not.
 job_gone() {

@@ -193,17 +193,17 @@ pass "--ckpt-local missing: made 0700 when its parent exists; else one line nami
 # --ckpt-local a regular file: one line naming it and this host (newuser9b N2: "... is not a
 # directory", no host)
 # (made after the job started, as on another host than the coordinator's: a file there at the
-# launch is refused by mpirun; the job's own name, as f's ready files made start_job return at
-# once and the file came before that refusal's look)
+# launch is refused by mpirun; start_job waits for this job's own ranks: the file comes after the
+# coordinator's look)
 export REVIVE_LOCAL_DIR=$W/afile
-start_job g 2 --coord -- --iters $UNTIL_KILLED --sleep-us 300
+start_job r 2 --coord -- --iters $UNTIL_KILLED --sleep-us 300
 jf=$JOB
 unset REVIVE_LOCAL_DIR
 : >"$W/afile"
 expect_rc 1 "a snapshot with --ckpt-local a regular file" timeout 60 "$CKPT" --wait $jf &&
     err_has "could not write its image: on host $(hostname), $W/afile is not a directory"
 [ "$(grep -c "^ckpt-mpirun: " "$W/cmd.err")" = 1 ] || { fail "more than one line"; cat "$W/cmd.err"; }
-kill -0 $jf || fail "job g ended"
+kill -0 $jf || fail "job r ended"
 kill -TERM $jf; wait $jf
 wait_no_strays
 pass "--ckpt-local a regular file: one line naming it and the host"
