@@ -403,7 +403,8 @@ static void on_quiesce(const struct snapc_quiesce *qp)
             snprintf(r.err, sizeof r.err, "cannot write the image: %s", strerror(-e));
         char msg[sizeof r.err + PATH_MAX + 300];
         snprintf(msg, sizeof msg, "%s", r.err);
-        agent_full_advice(e, msg, sizeof msg, A.local[0] && !A.direct, A.image);
+        agent_full_advice(e, msg, sizeof msg, A.local[0] && !A.direct, A.image,
+                          A.direct ? A.local : NULL);
         agent_send_failed(e, SNAPC_PHASE_CAPTURED, msg);
         return;
     }

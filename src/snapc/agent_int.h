@@ -163,8 +163,10 @@ void agent_on_stage_for(const uint8_t *p);
 /* Ends the last epoch's receiver of partner copies (before a capture, at the commit). */
 void agent_partner_rx_stop(void);
 /* A full file system's message (-ENOSPC, -EDQUOT) names the option that moves the snapshots,
- * and IMAGE (when not NULL) with this host. */
-void agent_full_advice(int e, char *msg, size_t len, int local, const char *image);
+ * and IMAGE (when not NULL) with this host; whatever the error, FULL_CACHE (when not NULL: the
+ * node's cache had no room, IMAGE is the snapshot directory's file written instead) too. */
+void agent_full_advice(int e, char *msg, size_t len, int local, const char *image,
+                       const char *full_cache);
 
 /* agent_cache.c: what this node's cache keeps of this rank's sequences */
 /* This epoch's sequence seq is committed (RESUME): the cache's upkeep after a commit. */

@@ -36,25 +36,40 @@ void agent_partner_rx_stop(void)
  * elsewhere (--ckpt-local for the node-local cache, else --ckpt-dir), in place of the image
  * writer's advice for cr_checkpoint (one piece of advice, not two). IMAGE (or NULL): the file
  * that was being written, named with this host before the advice: with a job on many nodes the
- * user must know whose disk is full (newuser9b N2: neither was said). */
-void agent_full_advice(int e, char *msg, size_t len, int local, const char *image)
+ * user must know whose disk is full (newuser9b N2: neither was said). FULL_CACHE (or NULL): the
+ * node-local cache that had no room first, IMAGE being the snapshot directory's file it went to
+ * instead (agent_cache_full): said whatever the error, since both file systems are involved. */
+void agent_full_advice(int e, char *msg, size_t len, int local, const char *image,
+                       const char *full_cache)
 {
-    if (e != -ENOSPC && e != -EDQUOT)
+    int full = e == -ENOSPC || e == -EDQUOT;
+    if (!full && !full_cache)
         return;
-    char *generic = strstr(msg, "; free space");   /* the image writer's, for cr_checkpoint */
+    char *generic = full ? strstr(msg, "; free space") : NULL; /* the image writer's, for cr_checkpoint */
     if (generic)
         *generic = 0;
     size_t n = strlen(msg), at = n < len / 2 ? n : len / 2;   /* the advice fits */
-    if (image) {
-        char host[256] = "";
-        gethostname(host, sizeof host - 1);
-        int k = snprintf(msg + at, len - at, " (%s on host %s)", image, host[0] ? host : "?");
-        if (k > 0)
-            at += (size_t)k < len - at ? (size_t)k : len - at - 1;
-    }
-    int k = snprintf(msg + at, len - at, "; free space on its file system or give another %s",
-                     local ? "--ckpt-local DIR (REVIVE_LOCAL_DIR)" : "--ckpt-dir DIR (REVIVE_SNAPSHOT_DIR)");
-    (void)k;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    int k = 0;
+    if (image && full_cache)
+        k = snprintf(msg + at, len - at, " (%s on host %s, written there because this node's cache "
+                     "%s had no room for it)", image, host[0] ? host : "?", full_cache);
+    else if (image)
+        k = snprintf(msg + at, len - at, " (%s on host %s)", image, host[0] ? host : "?");
+    else if (full_cache)
+        k = snprintf(msg + at, len - at, " (this node's cache %s on host %s had no room for it)",
+                     full_cache, host[0] ? host : "?");
+    if (k > 0)
+        at += (size_t)k < len - at ? (size_t)k : len - at - 1;
+    if (!full)
+        return;
+    if (full_cache)
+        snprintf(msg + at, len - at, "; free space on either file system, or give another "
+                 "--ckpt-dir DIR (REVIVE_SNAPSHOT_DIR) or --ckpt-local DIR (REVIVE_LOCAL_DIR)");
+    else
+        snprintf(msg + at, len - at, "; free space on its file system or give another %s",
+                 local ? "--ckpt-local DIR (REVIVE_LOCAL_DIR)" : "--ckpt-dir DIR (REVIVE_SNAPSHOT_DIR)");
 }
 
 /* Fault point filem-stage-hold: wait until the file REVIVE_STAGE_HOLD exists (10 min at most),
@@ -146,7 +161,7 @@ void agent_on_stage(const struct snapc_hdr *h, const uint8_t *p)
         if (slot >= 0)
             close(slot);
     }
-    agent_full_advice(e, err, sizeof err, 0, NULL);
+    agent_full_advice(e, err, sizeof err, 0, NULL, NULL);
     if (threaded)
         pthread_join(pth, NULL);
     int pst = pj.st;
@@ -189,7 +204,7 @@ void agent_on_stage_for(const uint8_t *p)
         e = filem_stage_file(src, A.dir, name, sf.checksum, sf.bw, &st, err, sizeof err);
         if (slot >= 0)
             close(slot);
-        agent_full_advice(e, err, sizeof err, 0, NULL);
+        agent_full_advice(e, err, sizeof err, 0, NULL, NULL);
     }
     if (e < 0)
         revive_log_warn("rank %d: cannot stage the partner copy of rank %u: %s", A.world_rank,

@@ -10,6 +10,9 @@
 #   3. with the only cached copy locked by a reader (a restart reading it keeps it) and the rest
 #      of the tmpfs filled, a fifth commits with every image written straight into the snapshot
 #      directory, said once by ckpt-mpirun; the locked copy is still there;
+#   4. the cache still full, a second job whose snapshot directory (a 256 KiB tmpfs) has no room
+#      for an image: its snapshot fails saying the cache had no room first and naming both
+#      options; that job goes on to the native result;
 # the job ends with the native result, and restart-mpi of the last two snapshots gives it too.
 # Also: a --ckpt-local directory every user writes in (mode 1777) is refused by mpirun at once,
 # in one line, nothing started. Needs to mount a tmpfs (root).
@@ -78,8 +81,34 @@ exec 9<&-
 [ "$(grep -c "straight into the snapshot directory" "$W/ckpt5.err")" = 1 ] &&
     grep -q "had no room for the image of ranks 0,1," "$W/ckpt5.err" ||
     { fail "snapshot 5: not said once that ranks 0,1 wrote straight into the snapshot directory:"; sed 's/^/    /' "$W/ckpt5.err"; }
-rm -f "$mnt/filler"
 [ "$(echo $refs | wc -w)" = 5 ] && pass "$flavor: a full cache (its copy locked by a reader): the images go straight into the snapshot directory, said once; it commits"
+
+# 4. the cache still full and a second job's snapshot directory too small for an image: the
+# direct write fails, and its message says the cache had no room first (cache41: only the
+# --ckpt-dir advice was given, as if the cache had not been tried)
+mkdir -m 700 "$W/snapsmall"
+if mount -t tmpfs -o size=256k,mode=0700 tmpfs "$W/snapsmall"; then
+    cleanup='umount -l "$W/snapsmall" 2>/dev/null; '"$cleanup"
+    ( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr --ckpt-dir "$W/snapsmall" \
+        --ckpt-local "$mnt" -n $np "$bin" $iters hold "$W/go2" ) >"$W/c.out" 2>"$W/c.err" &
+    JOBC=$!; jobs_started="$jobs_started $JOBC"
+    wait_for 240 '[ -e "$W/go2.held" ]' || fail "the second job did not reach its hold in 240 s: $(tail -3 "$W/c.err")"
+    expect_rc 1 "a snapshot with the cache full and the snapshot directory too small" \
+        timeout 300 "$CKPT" --wait $JOBC
+    if grep -q "because this node's cache $mnt had no room for it" "$W/cmd.err" &&
+        grep -q "free space on either file system, or give another --ckpt-dir DIR (REVIVE_SNAPSHOT_DIR) or --ckpt-local DIR" "$W/cmd.err"; then
+        pass "$flavor: the cache full, the direct write failing: its message names the full cache and both options: $(grep -m1 "had no room" "$W/cmd.err" | cut -c1-200)..."
+    else
+        fail "the cache full, the direct write failing: the message does not say the cache had no room:"
+        sed 's/^/    /' "$W/cmd.err"
+    fi
+    touch "$W/go2"
+    wait $JOBC || fail "the second job's status $?"
+    grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/c.out") || { fail "the second job's result differs"; cat "$W/c.out"; }
+else
+    fail "cannot mount the small snapshot directory"
+fi
+rm -f "$mnt/filler"
 
 touch "$W/go"
 wait $JOB || fail "the job's status $?"
