@@ -17,7 +17,8 @@
 enum pml_why {
     PML_W_NONE, PML_W_START, PML_W_PRE, PML_W_UMMAP, PML_W_USHM, PML_W_USTACK, PML_W_LOBJ,
     PML_W_LMMAP, PML_W_LSTACK, PML_W_INIT, PML_W_HEAP, PML_W_STACK, PML_W_KERNEL, PML_W_SHMNAME,
-    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_BUSY, PML_W_ARENA, PML_W_UCHUNK, PML_W_COUNT
+    PML_W_DEV, PML_W_FILE, PML_W_ANON, PML_W_BUSY, PML_W_ARENA, PML_W_UCHUNK, PML_W_UOBJ,
+    PML_W_COUNT
 };
 const char *pml_why_str(int why);
 
@@ -138,6 +139,10 @@ const struct crs_capture_filter *pml_halves_capture_filter(void);
 
 /* ---- the moments (halves_moments.c) ------------------------------------------------------ */
 void pml_halves_walk_lower_objects(void); /* after a dlopen/dlclose in the lower namespace */
+/* The lower half is gone (a restart's hook): the objects the walks found were the dead half's,
+ * not objects the fresh one closes, so their extents (which lower_reset.c keeps reserved for the
+ * application) are not given up by the first walk of the fresh half. */
+void pml_halves_lower_gone(void);
 /* The filter's regions_begin: the recheck pml_halves_recheck_chunks asked for, in the capture's
  * memory map (n mappings). Always 0. */
 int pml_halves_recheck_map(const struct crs_filter_map *maps, size_t n);

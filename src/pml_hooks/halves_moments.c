@@ -58,6 +58,7 @@ struct gap_q {
 };
 
 static int recheck_mode; /* at a capture: the pieces the rule gave the library, not the gaps */
+static unsigned app_objects_upper(void);
 
 /* The candidates: runs of pages [lo, hi) of the library's pieces (PML_W_INIT) whose header words
  * read as zeros, in address order; at most CAND_MAX runs (a page past them stays the library's).
@@ -249,6 +250,10 @@ void pml_halves_recheck_chunks(void)
 
 int pml_halves_recheck_map(const struct crs_filter_map *maps, size_t n)
 {
+    /* every other thread is parked: one may hold ld.so's locks (then the capture is tried again,
+     * capture.c's produce, and this image is not kept) */
+    if (pml_ldso_loader_free())
+        app_objects_upper();
     if (!recheck_armed)
         return 0;
     recheck_armed = 0;
@@ -394,6 +399,77 @@ void pml_halves_walk_lower_objects(void)
     n_lower_objects = n;
 }
 
+void pml_halves_lower_gone(void)
+{
+    n_lower_objects = 0;
+}
+
+/* ---- the application's objects ---------------------------------------------------------------
+ * ld.so maps what the program loads with mmap calls of its own, which no wrapper sees: the
+ * registry knows such an object only by when it appeared. At a restart the application's threads
+ * that are outside MPI run on while the fresh library loads (a Python program's main thread goes
+ * on importing; h5py opens its extension modules), so an object they loaded then "appeared while
+ * the MPI library was loaded and initialised" and was taken for the library's: left out of the
+ * next image while ld.so still listed it, and so was an object loaded later where one of them had
+ * been. The restart of that image died in its first dlopen (ld.so read the lost object's dynamic
+ * section), dlsym or unwinder walk (newuser11 F3: 3 of 7 h5py chains; dl_chain.sh). Every object
+ * on the application's list (the namespace of the layer: dl_iterate_phdr's) is the application's
+ * whatever the registry says: what the registry gives the library of one, or leaves unknown,
+ * becomes the application's just before the fresh library's snapshot of what appeared, and again
+ * at each capture. Its extent is its segments' as ld.so mapped them (holes between them are kept
+ * reserved by ld.so). */
+#define UOBJ_PIECES 64
+struct uobj_q {
+    uint64_t lo[UOBJ_PIECES], hi[UOBJ_PIECES];
+    int n;
+};
+
+static void not_upper_piece(void *arg, uint64_t lo, uint64_t hi, int half, int why)
+{
+    (void)why;
+    struct uobj_q *q = arg;
+    if (half != PML_HALF_UPPER && q->n < UOBJ_PIECES) {
+        q->lo[q->n] = lo;
+        q->hi[q->n] = hi;
+        q->n++;
+    }
+}
+
+static int app_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    unsigned *claimed = arg;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !ph->p_memsz)
+            continue;
+        uint64_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+    }
+    if (hi <= lo)
+        return 0;
+    struct uobj_q q;
+    q.n = 0;
+    if (pml_reg_walk(pml_page_down(lo), pml_page_up(hi), not_upper_piece, &q) != 0)
+        return 0;
+    for (int i = 0; i < q.n; i++)
+        pml_reg_put(q.lo[i], q.hi[i], PML_HALF_UPPER, PML_W_UOBJ);
+    *claimed += (unsigned)q.n;
+    return 0;
+}
+
+/* Takes ld.so's lock of its lists (dl_iterate_phdr): only while the other threads run, or with
+ * them parked once pml_ldso_loader_free said none holds it. Allocates nothing. Returns how many
+ * pieces the registry had not given the application. */
+static unsigned app_objects_upper(void)
+{
+    unsigned claimed = 0;
+    dl_iterate_phdr(app_object, &claimed);
+    return claimed;
+}
+
 /* ---- the moments ------------------------------------------------------------------------------ */
 static void ucm_register(void *scope, int half)
 {
@@ -495,8 +571,10 @@ void pml_halves_lower_ready(void)
 {
     find_libcs();
     pml_halves_walk_lower_objects();
+    unsigned app = app_objects_upper();
     snapshot(PML_HALF_LOWER, PML_W_INIT);
     pml_fd_lower_started();
-    revive_log_info("halves: %d lower objects (%u walks of them, %u looked up), %d registry entries",
-                    n_lower_objects, n_walks, n_looked_up, pml_reg_entries());
+    revive_log_info("halves: %d lower objects (%u walks of them, %u looked up), %d registry entries;"
+                    " %u pieces of the application's objects claimed before the snapshot",
+                    n_lower_objects, n_walks, n_looked_up, pml_reg_entries(), app);
 }

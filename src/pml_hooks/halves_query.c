@@ -48,6 +48,7 @@ static const char *const why_str[PML_W_COUNT] = {
     [PML_W_BUSY] = "decided by name: asked from a signal handler while its thread changed the registry",
     [PML_W_ARENA] = "a malloc arena of the application's libc (ld.so allocates with it for every namespace)",
     [PML_W_UCHUNK] = "a chunk the application's malloc mapped while MPI_Init ran (the library's own are reported)",
+    [PML_W_UOBJ] = "object of the application's namespace (on ld.so's list)",
 };
 
 const char *pml_why_str(int why)

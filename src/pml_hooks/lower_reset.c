@@ -803,6 +803,11 @@ int pml_ldso_loader_busy(void)
     return 0;
 }
 
+int pml_ldso_loader_free(void)
+{
+    return L.rg && L.nlocks >= 1 && !pml_ldso_loader_busy();
+}
+
 int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen)
 {
     int e = learn_base(err, errlen);

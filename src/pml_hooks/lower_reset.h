@@ -66,6 +66,9 @@ int pml_ldso_tls_spread(void *const *words, int n, char *err, size_t errlen);
  * (pml_ldso_forget refuses it), and a --term capture that holds the owner would leave the lower
  * MPI_Finalize (hwloc's and the components' dlclose) waiting for ever. */
 int pml_ldso_loader_busy(void);
+/* 1 when the layout is known and no loader lock of ld.so is held (dl_iterate_phdr and dladdr
+ * cannot wait then, even with every other thread parked), else 0. */
+int pml_ldso_loader_free(void);
 
 /* The application's libc: libc.so.6's entry in the main namespace's list of objects, found by
  * name, or NULL. Never by the address of one of its functions (dladdr(&malloc),

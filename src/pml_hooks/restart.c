@@ -438,7 +438,11 @@ static int take_handoff(void)
 }
 
 /* The halves registry's lower entries name memory that is gone (and that the application may
- * map next): dropped, so the next checkpoint does not leave out the application's memory. */
+ * map next): dropped, so the next checkpoint does not leave out the application's memory. The
+ * dead half's objects are forgotten too: the fresh half's first walk gave up their extents as
+ * objects it had closed, and so the application's entries there, lower_reset.c's reservations
+ * of them, which the fresh library's snapshot then took for its own: the next image left them
+ * out, and a stale pointer into the first dead half no longer faulted after a second restart. */
 #define DROP_MAX 8192
 static struct { uint64_t lo, hi; } drop[DROP_MAX];
 static int ndrop;
@@ -460,6 +464,7 @@ static void drop_lower_entries(void)
     pml_reg_walk(0, UINT64_MAX, collect_lower, NULL);
     for (int i = 0; i < ndrop; i++)
         pml_reg_del(drop[i].lo, drop[i].hi);
+    pml_halves_lower_gone();
 }
 
 static int launcher_fd_exclude(void *arg, int fd)
