@@ -207,4 +207,31 @@ kill -0 $jf || fail "job r ended"
 kill -TERM $jf; wait $jf
 wait_no_strays
 pass "--ckpt-local a regular file: one line naming it and the host"
+
+# --ckpt-local not private on the launch host, which the launcher was not given (diffrev41 R-L2:
+# mpirun on a login node with -host or a hostfile was refused for a directory no rank writes in).
+# 127.0.0.2 stands for a compute node: an address, not this host's name. The coordinator is told
+# the user's words (--user-args); the fake launcher starts the ranks here all the same, so the
+# ranks' refusal at the first checkpoint, naming the host, is seen too. A 1777 directory:
+mkdir -m 1777 "$W/scratch"
+export REVIVE_LOCAL_DIR=$W/scratch
+start_job l 2 --coord --user-args 3 -host 127.0.0.2 rank --prog 2 -- --iters $UNTIL_KILLED --sleep-us 300
+jl=$JOB
+unset REVIVE_LOCAL_DIR
+[ "$(grep -c "warning: --ckpt-local" "$W/l.err")" = 1 ] &&
+    grep -q "revive-coord: warning: --ckpt-local (REVIVE_LOCAL_DIR) on this host $(hostname), where the launcher was given no rank (its hosts: 127.0.0.2): .*$W/scratch is shared by every user (mode 1777)" "$W/l.err" ||
+    { fail "the launch host given no rank: not one line warning of --ckpt-local:"; sed 's/^/    /' "$W/l.err"; }
+expect_rc 1 "a snapshot with --ckpt-local a 1777 directory on the ranks' host" timeout 60 "$CKPT" --wait $jl &&
+    err_has "on host $(hostname)" && err_has "$W/scratch is shared by every user (mode 1777)"
+kill -0 $jl || fail "job l ended"
+kill -TERM $jl; wait $jl
+# this host among the launcher's hosts: refused at the launch, one line, as without hosts
+( clean_exec REVIVE_LOCAL_DIR=$W/scratch "$COORD" --flavor fake --user-args 3 -host "$(hostname)" rank \
+    --prog 2 -- "$FLAUNCH" -np 1 "$FRANK" --iters 10 ) >"$W/m.out" 2>"$W/m.err"
+st=$?
+[ $st = 1 ] && [ "$(grep -c . "$W/m.err")" = 1 ] &&
+    grep -q "^revive-coord: --ckpt-local (REVIVE_LOCAL_DIR): .*$W/scratch is shared by every user" "$W/m.err" ||
+    { fail "this host among the launcher's hosts: status $st, not one line refusing --ckpt-local:"; sed 's/^/    /' "$W/m.err" "$W/m.out"; }
+wait_no_strays
+pass "--ckpt-local not private on a launch host given no rank: one warning, the job runs; its ranks' hosts refuse the checkpoint naming the host; given a rank: refused"
 finish

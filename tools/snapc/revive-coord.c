@@ -7,13 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "filem/filem.h"
 #include "filem/files_save.h"
 #include "filem/stage.h"
+#include "host_probe.h"
 #include "restart_fetch.h"
 #include "restart_signal.h"
 #include "snapc/coord.h"
+#include "snapc/hosts.h"
 #include "snapc/wire.h"
 
 /* The coordinator's fetch of images from other hosts' caches while a sequence stages
@@ -79,6 +82,50 @@ static int env_num(const char *name, int *out, const char *what)
     return num_of(name, v, out, what);
 }
 
+/* 1 when this host is among HOSTS ("h1,h2", as snapc_hosts_list_args gives them) by name. */
+static int launch_host_among(const char *hosts)
+{
+    for (const char *s = hosts; *s;) {
+        size_t l = strcspn(s, ",");
+        char h[256];
+        if (l < sizeof h) {
+            memcpy(h, s, l);
+            h[l] = 0;
+            if (host_probe_this_host(h))
+                return 1;
+        }
+        s += l + (s[l] == ',');
+    }
+    return 0;
+}
+
+/* A --ckpt-local directory that is no private one of the user's fails every checkpoint: said
+ * at the launch, once (newuser10 F4: a 1777 scratch directory was taken, then each checkpoint
+ * failed "not private"). Only this host's directory can be seen here: when the launcher was
+ * given hosts and this one is not among them by name (mpirun on a login node with -host or a
+ * hostfile), no rank may write here, so it is a warning (diffrev41 R-L2); the ranks' hosts
+ * refuse at the first checkpoint, naming the host. 0, or -1 refused (said). */
+static int local_dir_check(const struct snapc_coord_cfg *cfg)
+{
+    char why[2 * PATH_MAX + 512];
+    if (!cfg->local_dir || !*cfg->local_dir || filem_local_check(cfg->local_dir, why, sizeof why) == 0)
+        return 0;
+    char hosts[1024] = "", self[256] = "";
+    long np = 0;
+    snapc_hosts_list_args(cfg->user_args, cfg->nprogs > 0 ? cfg->progs[0] : cfg->nuser_args,
+                          hosts, sizeof hosts, &np);
+    if (!hosts[0] || launch_host_among(hosts)) {
+        fprintf(stderr, "revive-coord: --ckpt-local (REVIVE_LOCAL_DIR): %s\n", why);
+        return -1;
+    }
+    gethostname(self, sizeof self - 1);
+    fprintf(stderr, "revive-coord: warning: --ckpt-local (REVIVE_LOCAL_DIR) on this host %s, "
+                    "where the launcher was given no rank (its hosts: %s): %s; a host of the job "
+                    "where it is so refuses the job's first checkpoint\n",
+            self[0] ? self : "?", hosts, why);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct snapc_coord_cfg cfg;
@@ -108,16 +155,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "revive-coord: REVIVE_LOCAL_DIR must be an absolute path (the same on "
                         "every host) or 'none', not '%s'\n", cfg.local_dir);
         return 1;
-    }
-    /* a directory that is no private one of the user's fails every checkpoint: said at the
-     * launch, once (newuser10 F4: a 1777 scratch directory was taken, then each checkpoint
-     * failed "not private") */
-    if (cfg.local_dir && *cfg.local_dir) {
-        char why[2 * PATH_MAX + 512];
-        if (filem_local_check(cfg.local_dir, why, sizeof why) < 0) {
-            fprintf(stderr, "revive-coord: --ckpt-local (REVIVE_LOCAL_DIR): %s\n", why);
-            return 1;
-        }
     }
     /* mpirun --ckpt-partner: each node's cached images also in another node's cache */
     const char *pt = getenv("REVIVE_CKPT_PARTNER");
@@ -245,6 +282,8 @@ int main(int argc, char **argv)
                     cfg.nuser_args);
             return 2;
         }
+    if (local_dir_check(&cfg) < 0)
+        return 1;
     /* mpirun --ckpt-save-files PATH[,PATH...]: every snapshot of the job copies these files
      * (the job's working directory's: this one) into itself while the ranks are held; a PATH
      * missing now is refused before the launch (filem/files_save.h) */
