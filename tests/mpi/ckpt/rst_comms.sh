@@ -12,6 +12,15 @@
 # grew with every communicator ever made; the record kept every MPI_File_open and attribute set,
 # of files closed and communicators freed long before, until session 41). The replay's time of
 # both is printed; the job ended with --term must end with status 0.
+# The runs of 2100 rounds are bounded by their progress, not by a fixed time: rank 0 says on
+# stderr "rst_comms: round R of N" every 10 rounds, and a run that says nothing new for TMO
+# seconds (load-scaled, 30 s on an idle machine) is hung and fails. A fixed bound failed CI:
+# "2100 rounds: the native run: status 124", 5 s of CPU in 131 s, at three tests on 2 cores. Open
+# MPI was not hung: each round waits for the other rank a few times per communicator, and beside
+# CPU-bound processes each wait can last a time slice (the ranks yield): the native run of 2100
+# rounds took 3.6 s with the cores not busy and 81 s at load 25; 20 rounds took 17 s beside one
+# busy loop per core (100: 61 s). Its length follows what runs beside it, not the load average TMO
+# is scaled by; generation 0 (the same rounds under Revive) met wait_steps' 300 s the same way.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -22,20 +31,51 @@ prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/rst_comms-$flavor
 n=2 steps=30 ms=100
 pids=()
 results() { grep -hE '^(made: |step [0-9]+: |done: )' "$@"; }
+# progressing JOB UNTIL FILE...: waits while the job JOB runs, the shell condition UNTIL does
+# not hold and the FILEs grow (rank 0's round lines in its stderr, the step lines); 0 once UNTIL
+# holds or the job has ended, 1 when the FILEs did not grow for TMO seconds (the job is left
+# running: the caller kills it)
+progressing() {
+    local job=$1 until=$2 size last since=$SECONDS
+    shift 2
+    last=$(cat "$@" 2>/dev/null | wc -c)
+    while kill -0 $job 2>/dev/null && ! eval "$until"; do
+        sleep 0.5
+        size=$(cat "$@" 2>/dev/null | wc -c)
+        if [ "$size" != "$last" ]; then last=$size since=$SECONDS
+        elif [ $((SECONDS - since)) -ge $TMO ]; then return 1; fi
+    done
+}
+# hung WHAT JOB FILE: FAIL (WHAT made no progress for TMO s, at its last round line in FILE) with
+# the job's processes, then the job killed and waited for
+hung() {
+    local p
+    failed "$1 made no progress for $TMO s (its last line: $(grep '^rst_comms: round' "$3" | tail -n 1)): hung"
+    show_procs $2
+    for p in $(descendants $2); do kill -KILL $p 2>/dev/null; done
+    wait $2
+}
+# the absolute bound of a job: its progress bounds it first
+cap=3600
 declare -A replayed replay_ms entries
 for rounds in 20 2100; do
     d=$tmp/r$rounds
     mkdir -p "$d"
     cd "$d" || exit 1
-    run_native "$n" "$prog" $rounds $steps "$d/nopace" $ms >native.out 2>native.err ||
-        { failed "$rounds rounds: the native run: status $?"; tail -n 3 native.err; continue; }
+    timeout -k 5 $cap "$launcher" -n "$n" "$prog" $rounds $steps "$d/nopace" $ms >native.out 2>native.err &
+    job=$!; pids+=($job)
+    progressing $job false native.out native.err || { hung "$rounds rounds: the native run" $job native.err; continue; }
+    wait $job || { failed "$rounds rounds: the native run: status $?"; tail -n 3 native.err; continue; }
+    native_ms=$(sed -n 's/^rst_comms: [0-9]* rounds in \([0-9]*\) ms$/\1/p' native.err)
     touch pace
     # the log level is read once, so the restarted ranks keep generation 0's: info, for the
     # line each rank writes about its restart
-    REVIVE_VERBOSE=2 clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $rounds $steps \
+    REVIVE_VERBOSE=2 clean timeout -k 5 $cap "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $rounds $steps \
         "$d/pace" $ms >out.0 2>err.0 &
     job=$!; pids+=($job)
-    if ! wait_steps out.0 2 $job; then
+    if ! progressing $job '[ "$(nsteps out.0)" -ge 2 ]' out.0 err.0; then
+        rm -f pace; hung "$rounds rounds: generation 0" $job err.0; continue
+    elif [ "$(nsteps out.0)" -lt 2 ]; then
         wait $job
         failed "$rounds rounds: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"
         tail -n 4 err.0; continue
@@ -60,7 +100,8 @@ for rounds in 20 2100; do
         failed "$rounds rounds: rank 0 did not report its replay"; grep 'restarted' err.1 | head -3
     else
         replayed[$rounds]=$((nrep + nanc)) replay_ms[$rounds]=$ms_ entries[$rounds]=$nent
-        pass "$n ranks, $rounds rounds ($(grep -m1 '^made: ' out.0 | cut -d' ' -f2) communicators made):" \
+        pass "$n ranks, $rounds rounds ($(grep -m1 '^made: ' out.0 | cut -d' ' -f2) communicators made; the rounds" \
+            "took ${native_ms:-?} ms natively, $(sed -n 's/^rst_comms: [0-9]* rounds in \([0-9]*\) ms$/\1/p' err.0 | head -n 1) ms under Revive):" \
             "snapshot after step $(nsteps out.0), restarted, $(wc -l <both.out) lines as uninterrupted;" \
             "rank 0 replayed $nrep + $nanc ancestors of $nent record entries in $ms_ ms"
     fi
