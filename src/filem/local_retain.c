@@ -285,16 +285,12 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
 {
     struct filem_local_retain_stats s = {0};
     char ljob[PATH_MAX], sjob[PATH_MAX];
-    if ((size_t)snprintf(ljob, sizeof ljob, "%s", local_seqdir) >= sizeof ljob ||
-        (size_t)snprintf(sjob, sizeof sjob, "%s", shared_seqdir) >= sizeof sjob)
-        return -ENAMETOOLONG;
-    char *ls = strrchr(ljob, '/'), *ss = strrchr(sjob, '/');
-    if (!ls || ls == ljob || !ss || ss == sjob)
-        return -EINVAL;
-    *ls = *ss = 0;
-    long long current = filem_local_seq_name(ls + 1);
-    if (current < 0)
-        return -EINVAL;
+    long long current, sseq;
+    int e = filem_local_split_seq(local_seqdir, ljob, sizeof ljob, &current);
+    if (e == 0)
+        e = filem_local_split_seq(shared_seqdir, sjob, sizeof sjob, &sseq);
+    if (e < 0)
+        return e;
     if (keep < 1)
         keep = 1;
     int kept = 1; /* the current one */
@@ -305,7 +301,6 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
      * name. Each is cached beside this job's (LOCAL/<its job directory name>). */
     char seqdir[PATH_MAX], pjob[PATH_MAX], pseq[32];
     snprintf(seqdir, sizeof seqdir, "%s", shared_seqdir);
-    *ls = 0;
     /* this job's own chain, "/name/" each, which the sweep below leaves to this rule */
     size_t skcap = 4096, skl = 0;
     char *skip = malloc(skcap);
