@@ -225,6 +225,9 @@ int pml_idle_complete(MPI_Request *q, struct pml_slot *t);
 /* ---- the collective clock (clock.c) -------------------------------------------------------- */
 #define PML_COMM_FREED 1u
 #define PML_COMM_OBJ 2u   /* the clock of a file or a window (objs.h): v is 0, nothing to probe */
+/* the program freed it while the layer holds it (objs.h pml_vh_ref: persistent requests; pending
+ * receives, rholds of them): the clock and the handle stay for a restart */
+#define PML_COMM_GONE 4u
 
 struct pml_comm {
     uint64_t cid;            /* agreed at creation: WORLD 0, SELF 1 */
@@ -237,10 +240,25 @@ struct pml_comm {
     int size, rank, inter;
     int eh_fatal;            /* its error handler is MPI_ERRORS_ARE_FATAL */
     int nmap;                /* entries in wmap */
+    uint32_t rholds;         /* of the handle's layer references, pending receives' (reqs.c
+                                pml_rq_hold_locked; changed under pml_vh_lock) */
     int *wmap;               /* world rank of each peer rank (the remote group of an intercomm);
                                 NULL: the identity (WORLD) */
     struct pml_comm *next;   /* every communicator this rank ever had, in creation order */
 };
+
+/* The drain may probe c (drain.c). One the program freed only while a persistent request holds
+ * it: the library keeps it for the request, and messages may come before the next MPI_Start.
+ * MPICH 4.0 keeps none for a pending receive (MPI_Iprobe: "Invalid communicator" after the
+ * program's MPI_Comm_free, session 41), and a message for that receive is the library's to match
+ * (test_pending sees it complete): only pending receives holding it, it is not probed. */
+static inline int pml_comm_probed(const struct pml_comm *c)
+{
+    if (!(c->flags & PML_COMM_GONE))
+        return 1;
+    const struct pml_vh *h = pml_vh_of(c->v);
+    return h && h->lrefs > c->rholds;
+}
 
 extern struct pml_comm pml_comm_world, pml_comm_self;
 extern struct pml_comm *pml_comms;      /* the list */
@@ -486,6 +504,11 @@ enum pml_rq_mode { PML_MODE_STD = 0, PML_MODE_BUF, PML_MODE_SYNC, PML_MODE_READY
 #define PML_RQ_FREED 16u    /* the application freed it while active: Revive completes it */
 #define PML_RQ_PENDING 32u  /* on the pending list */
 #define PML_RQ_NOCOUNT 64u  /* its message was counted already (drain buffer, matched probe) */
+/* holds: the layer's references a pending receive took when the program freed its datatype or
+ * communicator (pml_rq_hold_locked), given back when it completes (a restart posts it again with
+ * them, then frees them in the fresh library as the program did) */
+#define PML_RQ_HOLD_TYPE 1u
+#define PML_RQ_HOLD_COMM 2u
 
 struct pml_req {
     uintptr_t real;          /* the lower half's request (null when completed by Revive) */
@@ -495,6 +518,7 @@ struct pml_req {
     uint8_t kind, mode;
     uint16_t flags;
     int32_t peer, tag, count;
+    uint8_t holds;           /* PML_RQ_HOLD_*: set at posting (pml_rq_fill), else under pml_vh_lock */
     void *buf;
     uintptr_t dtype;         /* virtual */
     struct pml_comm *comm;
@@ -532,6 +556,8 @@ void pml_rq_posted(struct pml_req *r, uintptr_t real, int active, int kind, int 
 void pml_rq_fill(struct pml_req *r, int kind, int mode, void *buf, int count, uintptr_t dtype,
                  int peer, int tag, uintptr_t vcomm);
 void pml_rq_link(struct pml_req *r);       /* onto the pending list (active) */
+/* The layer's references of a completed receive (PML_RQ_HOLD_*) given back. */
+void pml_rq_let_go(struct pml_req *r);
 void pml_rq_unlink(struct pml_req *r);
 /* A request the lower half returned for a nonblocking collective (or another kind): made
  * virtual, entered in the table, pending. Returns the virtual handle. */

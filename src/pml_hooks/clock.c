@@ -200,11 +200,16 @@ void pml_comm_freed(struct pml_comm *c)
 {
     if (!c || c == &pml_comm_world || c == &pml_comm_self)
         return;
-    /* persistent requests or pending receives hold it still (objs.h pml_vh_ref): it lives on,
-     * probed by the drain, until the last of them goes (pml_vh_unref) */
+    /* persistent requests or pending receives hold it still (objs.h pml_vh_ref): it lives on
+     * until the last of them goes (pml_vh_unref), probed by the drain while a persistent request
+     * holds it (ckpt.h pml_comm_probed) */
     struct pml_vh *h = pml_vh_of(c->v);
-    if (h && h->kind == PML_COMM && h->info == c && h->lrefs)
+    if (h && h->kind == PML_COMM && h->info == c && h->lrefs) {
+        pthread_mutex_lock(&pml_ck_lock);
+        c->flags |= PML_COMM_GONE;
+        pthread_mutex_unlock(&pml_ck_lock);
         return;
+    }
     pthread_mutex_lock(&pml_ck_lock);
     c->flags |= PML_COMM_FREED;
     c->v = 0;

@@ -319,7 +319,7 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
     for (;;) {
         int moved = test_pending(&d);
         for (struct pml_comm *c = pml_comms; c; c = c->next)
-            if (!(c->flags & PML_COMM_FREED) && c->v)
+            if (!(c->flags & PML_COMM_FREED) && c->v && pml_comm_probed(c))
                 moved |= probe_comm(c, &d, deadline);
         uint64_t got = __atomic_load_n(&pml_received, __ATOMIC_RELAXED);
         if (got > expected) {

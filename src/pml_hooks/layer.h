@@ -46,7 +46,8 @@ struct pml_vh {
     uint32_t next_free;
     uint32_t lrefs;     /* of those, the layer's own (objs.c pml_vh_ref): a view's or a persistent
                          * request's datatype, a persistent request's communicator, a file's error
-                         * handler */
+                         * handler; a pending receive's datatype or communicator the program freed
+                         * (pml_rq_hold_locked) */
     void *aux;          /* heap memory that lives as long as the handle (nonblocking arrays) */
     void *info;         /* per-kind extra (keyval callbacks) */
 };
@@ -231,8 +232,18 @@ uintptr_t pml_r2v(int kind, uintptr_t real);   /* the same for callbacks (no new
  * and the next snapshot failed on it. */
 uintptr_t pml_r2v_cb(int kind, uintptr_t real, int *made);
 uintptr_t pml_r2v_predef(uintptr_t real);      /* a null or predefined real handle */
+/* One reference fewer; the last goes with the handle, but for a datatype or communicator that
+ * pending receives still use: each takes a reference of the layer's over (pml_rq_hold_locked). */
 void pml_vh_release(uintptr_t v);
+/* With pml_vh_lock held, the last reference to datatype or communicator v (kind PML_TYPE or
+ * PML_COMM, h its entry) going: the pending receives (not persistent, not a blocking call's own)
+ * that use it each take a reference of the layer's (PML_RQ_HOLD_*, given back when they complete:
+ * pml_rq_let_go). Returns how many took one (reqs.c). */
+uint32_t pml_rq_hold_locked(uintptr_t v, struct pml_vh *h);
 void pml_vh_update(uintptr_t v, uintptr_t real);
+/* v's real handle no longer maps back to it (the program freed it; the layer holds it for requests
+ * that use it, and the library may hand the real one out again once they are done). */
+void pml_vh_unmap(uintptr_t v);
 void pml_vh_attach(uintptr_t v, void *a, void *b); /* freed with the handle */
 void pml_vh_set_rec(uintptr_t v, int32_t rec);     /* the handle's creation entry (record.c) */
 uintptr_t pml_req_done(uintptr_t v, uintptr_t real);

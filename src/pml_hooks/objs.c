@@ -85,5 +85,6 @@ void pml_vh_free_layer_held(void)
             MPI_Comm r = (MPI_Comm)h->real;
             pml_L.MPI_Comm_free(&r);
         }
+        pml_vh_unmap(pml_vh_handle(i));
     }
 }

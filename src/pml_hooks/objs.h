@@ -313,12 +313,14 @@ void pml_file_view_release(struct pml_file *f);
  * request uses, a persistent request's communicator, a file's error handler), and its release:
  * the handle lives on when the program frees it, so a restart makes its object again (its
  * record entry stays live; a communicator's other members make it for this rank: replay.c). A
- * communicator keeps its clock while the layer holds it (the drain probes it; MPI_Start counts
- * on it): pml_comm_freed once the last reference goes. pml_vh_ref ends the rank (pml_fatal)
+ * communicator keeps its clock while the layer holds it (the drain probes it while a persistent
+ * request holds it; MPI_Start counts on it): pml_comm_freed once the last reference goes. A
+ * pending receive takes its references only when the program frees its datatype or communicator
+ * (vhandle.c pml_vh_release, reqs.c pml_rq_hold_locked). pml_vh_ref ends the rank (pml_fatal)
  * rather than count past UINT32_MAX references to one handle. */
 void pml_vh_ref(uintptr_t v);
 void pml_vh_unref(uintptr_t v);
-/* After a restart, once the views and persistent requests are made again: the
+/* After a restart, once the views, persistent requests and pending receives are made again: the
  * new object of each datatype and communicator that only the layer's references hold (the
  * program freed its handle) is freed, as the program's MPI_Type_free or MPI_Comm_free did in
  * the first run (the library keeps it for its users); else no one frees it, and MPICH reports

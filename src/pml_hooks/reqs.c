@@ -40,15 +40,60 @@ struct pml_req *pml_rq_new(uintptr_t *v)
     /* no memset (a rep stos costs more than the rest): what posting does not set */
     r->v = *v;
     r->flags = 0;
+    r->holds = 0;
     r->prev = r->next = NULL;
     r->order = 0;
     r->real = h->real;
     return r;
 }
 
+uint32_t pml_rq_hold_locked(uintptr_t v, struct pml_vh *h)
+{
+    uint32_t n = 0;
+    int type = h->kind == PML_TYPE;
+    uint8_t bit = type ? PML_RQ_HOLD_TYPE : PML_RQ_HOLD_COMM;
+    for (struct pml_req *r = pml_rq_head; r; r = r->next) {
+        /* a persistent one holds both from its init; a blocking call's own request cannot
+         * outlive the call (the program frees nothing it waits on) */
+        if (r->kind != PML_RQ_RECV || !r->v || (r->flags & PML_RQ_PERSIST) || (r->holds & bit) ||
+            (type ? r->dtype : r->vcomm) != v)
+            continue;
+        r->holds |= bit;
+        n++;
+    }
+    if (n && !type && h->info)
+        ((struct pml_comm *)h->info)->rholds += n;
+    return n;
+}
+
+void pml_rq_let_go(struct pml_req *r)
+{
+    if (__builtin_expect(!r->holds, 1))
+        return;
+    pml_vh_lock();
+    uint8_t held = r->holds;
+    r->holds = 0;
+    struct pml_comm *c = NULL;
+    if (held & PML_RQ_HOLD_COMM) {
+        struct pml_vh *h = pml_vh_of(r->vcomm);
+        c = h && h->kind == PML_COMM ? h->info : NULL;
+        if (c && c->rholds)
+            c->rholds--;
+    }
+    pml_vh_unlock();
+    if (held & PML_RQ_HOLD_TYPE)
+        pml_vh_unref(r->dtype);
+    if (held & PML_RQ_HOLD_COMM) {
+        pml_vh_unref(r->vcomm); /* the last one: the handle goes, its clock after an epoch */
+        if (pml_comm_of(r->vcomm) != c)
+            r->comm = NULL; /* no error handler of it to call (take_done) */
+    }
+}
+
 void pml_rq_drop(struct pml_req *r)
 {
     uintptr_t v = r->v;
+    pml_rq_let_go(r);
     if ((r->flags & PML_RQ_PERSIST) && (r->kind == PML_RQ_SEND || r->kind == PML_RQ_RECV)) {
         /* its template's datatype and communicator (pml_rq_posted) */
         pml_vh_unref(r->dtype);
@@ -113,6 +158,7 @@ void pml_rq_fill(struct pml_req *r, int kind, int mode, void *buf, int count, ui
     r->tag = tag;
     r->vcomm = vcomm;
     r->comm = pml_comm_of(vcomm);
+    r->holds = 0;
 }
 
 void pml_rq_posted(struct pml_req *r, uintptr_t real, int active, int kind, int mode, void *buf,
@@ -153,12 +199,13 @@ void pml_rq_completed(struct pml_req *r, const MPI_Status *st)
     int cancelled = 0;
     if ((r->flags & PML_RQ_CANCEL) && st && st != MPI_STATUS_IGNORE)
         pml_L.MPI_Test_cancelled(st, &cancelled);
-    if (r->flags & PML_RQ_NOCOUNT)
-        return;
-    if (r->kind == PML_RQ_RECV && !cancelled && r->peer != MPI_PROC_NULL)
-        pml_count_add(&pml_received, 1);
-    else if (r->kind == PML_RQ_SEND && cancelled)
-        pml_count_send(r->comm, r->peer, -1);
+    if (!(r->flags & PML_RQ_NOCOUNT)) {
+        if (r->kind == PML_RQ_RECV && !cancelled && r->peer != MPI_PROC_NULL)
+            pml_count_add(&pml_received, 1);
+        else if (r->kind == PML_RQ_SEND && cancelled)
+            pml_count_send(r->comm, r->peer, -1);
+    }
+    pml_rq_let_go(r);
 }
 
 /* Revive completed it: the saved status, once. Returns its error code. */

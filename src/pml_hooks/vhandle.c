@@ -308,6 +308,20 @@ void pml_vh_release(uintptr_t v)
         pml_vh_unlock();
         return;
     }
+    if (h->kind == PML_TYPE || h->kind == PML_COMM) {
+        /* receives pending with it (the library keeps it for them, MPI 3.1 4.1.9 and 6.4.3)
+         * keep the handle: a restart posts them again with it, made again by the replay */
+        uint32_t n = pml_rq_hold_locked(v, h);
+        if (n) {
+            h->lrefs = n;
+            h->flags = n - 1;
+            /* the program has it no more: a handle the library hands out again once the
+             * receives completed maps to a handle of its own */
+            hash_del(h->real, decode(v));
+            pml_vh_unlock();
+            return;
+        }
+    }
     if (h->kind != PML_REQ && h->kind != PML_MSG)
         hash_del(h->real, decode(v));
     if (h->rec >= 0)
@@ -321,6 +335,16 @@ void pml_vh_release(uintptr_t v)
     h->real = 0;
     h->next_free = free_head;
     free_head = decode(v);
+    pml_vh_unlock();
+}
+
+void pml_vh_unmap(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (!h || !h->kind || h->kind == PML_REQ || h->kind == PML_MSG)
+        return;
+    pml_vh_lock();
+    hash_del(h->real, decode(v));
     pml_vh_unlock();
 }
 

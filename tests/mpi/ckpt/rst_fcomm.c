@@ -20,9 +20,17 @@
  *            their inits, started at every step;
  *   pend     a receive posted before the steps and pending through every step (and snapshot),
  *            on MPI_COMM_WORLD of a vector freed at once, met by an MPI_Isend after the last step
- *            (not in rst_fcomm.sh's default: the restart posts it again on the released handle);
- *   with both pcomm and pend, a third: on pcomm's duplicate, of a vector freed at once, met
- *            after the last step by a persistent send on the duplicate.
+ *            (until session 42 a restart posted it again on the released handle);
+ *   with both pcomm and pend, more on pcomm's duplicate, posted before it is freed: a receive of
+ *            the vector, met after the last step by a persistent send on the duplicate; a
+ *            persistent receive started at once (pending through every step, met by a second
+ *            persistent send); an MPI_Ibcast from rank 0 completed after the last step;
+ *            with pend, on a duplicate of MPI_COMM_WORLD that even ranks free at once, a receive
+ *            of each even rank r from r + 1 pending through every step (r + 1 keeps the
+ *            duplicate and sends after the last step: only the pending receive holds the freed
+ *            duplicate at its rank); then a datatype made after the frees and kept to the end
+ *            (it may take the place of a freed handle: a restart that posted the receives again
+ *            with the freed handles used it).
  * Then STEPS steps: each rank writes a block to each file (collectively at explicit offsets on
  * a and b, through the view on c), reads back its block of the step before, and rank 0 prints
  * "step S: SUM GROUPSIZE POSITION" (SUM over the ranks of what they read). Between steps it
@@ -149,6 +157,8 @@ int main(int argc, char **argv)
     int wlate[B], late[B], lsend[B];
     MPI_Request ring[6], wpend = MPI_REQUEST_NULL;
     MPI_Request pend = MPI_REQUEST_NULL, lreq = MPI_REQUEST_NULL;
+    MPI_Request preq = MPI_REQUEST_NULL, psreq = MPI_REQUEST_NULL, breq = MPI_REQUEST_NULL;
+    int plate[B], bc[3] = { 0, 0, 0 };
     int nring = 0, prev = (rank + size - 1) % size, next = (rank + 1) % size;
     MPI_Datatype v3; /* ints 0, 2 and 4 */
     MPI_Type_vector(3, 1, 2, MPI_INT, &v3);
@@ -169,6 +179,7 @@ int main(int argc, char **argv)
     }
     memset(wlate, 0, sizeof wlate);
     memset(late, 0, sizeof late);
+    memset(plate, 0, sizeof plate);
     if (pending) {
         /* on MPI_COMM_WORLD with v3, freed below */
         check(MPI_Irecv(wlate, 1, v3, prev, 6, MPI_COMM_WORLD, &wpend), "MPI_Irecv (world)", -1);
@@ -185,11 +196,33 @@ int main(int argc, char **argv)
         if (pending) {
             check(MPI_Irecv(late, 1, v3, prev, 6, pc, &pend), "MPI_Irecv (pc)", -1);
             check(MPI_Send_init(lsend, 1, v3, next, 6, pc, &lreq), "MPI_Send_init (pc, late)", -1);
+            check(MPI_Recv_init(plate, 1, v3, prev, 4, pc, &preq), "MPI_Recv_init (pc, late)", -1);
+            check(MPI_Send_init(lsend, 1, v3, next, 4, pc, &psreq), "MPI_Send_init (pc, late 2)",
+                  -1);
+            check(MPI_Start(&preq), "MPI_Start (pc, late)", -1);
+            if (rank == 0)
+                for (int i = 0; i < 3; i++)
+                    bc[i] = 900 + i;
+            check(MPI_Ibcast(bc, 3, MPI_INT, 0, pc, &breq), "MPI_Ibcast (pc)", -1);
         }
         check(MPI_Comm_free(&pc), "MPI_Comm_free (pc)", -1);
     }
+    MPI_Comm half = MPI_COMM_NULL;
+    int hrecv[B], hpeer = rank % 2 ? rank - 1 : rank + 1;
+    MPI_Request hreq = MPI_REQUEST_NULL;
+    memset(hrecv, 0, sizeof hrecv);
+    if (pending) {
+        check(MPI_Comm_dup(MPI_COMM_WORLD, &half), "MPI_Comm_dup (half)", -1);
+        if (rank % 2 == 0 && hpeer < size) {
+            check(MPI_Irecv(hrecv, B, MPI_INT, hpeer, 3, half, &hreq), "MPI_Irecv (half)", -1);
+            check(MPI_Comm_free(&half), "MPI_Comm_free (half)", -1);
+        }
+    }
     check(MPI_Type_free(&v3), "MPI_Type_free (the pending receives' vector)", -1);
     MPI_Type_free(&ft);
+    MPI_Datatype later;
+    MPI_Type_contiguous(3, MPI_INT, &later);
+    MPI_Type_commit(&later);
     for (int s = 0; s < steps; s++) {
         int buf[B], back[B];
         long long got = 0;
@@ -256,12 +289,29 @@ int main(int argc, char **argv)
         for (int i = 0; i < B; i++)
             lsum += (long long)(i + 5) * wlate[i];
     }
+    if (pending) {
+        if (hreq != MPI_REQUEST_NULL) {
+            check(MPI_Wait(&hreq, MPI_STATUS_IGNORE), "MPI_Wait (the receive on half)", steps);
+        } else if (rank % 2 && half != MPI_COMM_NULL) {
+            check(MPI_Send(lsend, B, MPI_INT, hpeer, 3, half), "MPI_Send (half)", steps);
+        }
+        if (half != MPI_COMM_NULL)
+            check(MPI_Comm_free(&half), "MPI_Comm_free (half, late)", steps);
+        for (int i = 0; i < B; i++)
+            lsum += (long long)(i + 19) * hrecv[i];
+    }
     if (pcomm && pending) {
         check(MPI_Start(&lreq), "MPI_Start (late)", steps);
         check(MPI_Wait(&lreq, MPI_STATUS_IGNORE), "MPI_Wait (late send)", steps);
         check(MPI_Wait(&pend, MPI_STATUS_IGNORE), "MPI_Wait (the receive pending on pc)", steps);
+        check(MPI_Start(&psreq), "MPI_Start (late 2)", steps);
+        check(MPI_Wait(&psreq, MPI_STATUS_IGNORE), "MPI_Wait (late send 2)", steps);
+        check(MPI_Wait(&preq, MPI_STATUS_IGNORE), "MPI_Wait (the persistent receive on pc)",
+              steps);
+        check(MPI_Wait(&breq, MPI_STATUS_IGNORE), "MPI_Wait (MPI_Ibcast on pc)", steps);
         for (int i = 0; i < B; i++)
-            lsum += (long long)(i + 1) * late[i];
+            lsum += (long long)(i + 1) * late[i] + (long long)(i + 11) * plate[i];
+        lsum += 7LL * bc[0] + 13LL * bc[1] + 17LL * bc[2];
     }
     MPI_Reduce(&lsum, &lall, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
     /* what a's info object holds (a restart must give back the object the program kept) */
@@ -294,10 +344,15 @@ int main(int argc, char **argv)
     check(MPI_File_close(&fc), "MPI_File_close (c)", steps);
     MPI_Group_free(&grp);
     MPI_Info_free(&used);
+    MPI_Type_free(&later);
     for (int i = 0; i < nring; i++)
         MPI_Request_free(&ring[i]);
     if (lreq != MPI_REQUEST_NULL)
         MPI_Request_free(&lreq);
+    if (preq != MPI_REQUEST_NULL)
+        MPI_Request_free(&preq);
+    if (psreq != MPI_REQUEST_NULL)
+        MPI_Request_free(&psreq);
     if (rank == 0)
         printf("done: %d steps on %d ranks, file a's info %d keys (%s=%s), late receives %lld,"
                " checksum %016llx\n", steps, size, nkeys, key, flag ? val : "?", lall,

@@ -11,8 +11,11 @@
 # at every step: a restart made their templates with the freed handle, 0), a persistent send
 # and receive in a ring on a duplicate it freed after their inits (session 41: the restart made
 # them on the released handle, and MPI_Start used its clock freed after a snapshot)
-# (RST_FCOMM_PARTS: rst_fcomm.c's parts, persist,pcomm by default; its part pend, a receive
-# pending at the snapshots whose datatype was freed, is not restarted yet: session 41's report);
+# (RST_FCOMM_PARTS: rst_fcomm.c's parts, persist,pcomm,pend by default), receives pending through
+# every snapshot whose datatype, communicator or both the program freed, on MPI_COMM_WORLD and on
+# the freed duplicate, and a persistent receive started before the duplicate was freed (session 42:
+# the restart posted them again on released handles; MPICH keeps no reference to a pending
+# receive's communicator: the drain's MPI_Iprobe on it failed);
 # then it writes and reads the files back in steps. At 1, 2 and 4 ranks: a job under
 # "mpirun -am ft-enable-cr" is checkpointed while it runs (it goes on), then with "ckpt-mpirun
 # --term"; "restart-mpi" restarts it, the restarted job is ended with --term again and
@@ -25,7 +28,14 @@ flavor=$1
 . "$(dirname "$0")/ckptenv.sh" || exit $?
 ck_prog rst_fcomm
 export REVIVE_RESTART_RANK=$restarter
-steps=60 ms=100 parts=${RST_FCOMM_PARTS:-persist,pcomm}
+steps=60 ms=100 parts=${RST_FCOMM_PARTS:-persist,pcomm,pend}
+# MPICH 4.0 over UCX leaks a yaksa object for an MPI_Irecv of a derived datatype from another rank
+# that is cancelled (measured natively, session 42: 2 ranks, a vector, freed or not, "[WARNING]
+# yaksa: 1 leaked handle pool objects" at MPI_Finalize; none for MPI_INT; left uncancelled, UCX
+# warns too): --term cancels part pend's receives (term.c). Generation 1's --term may say so;
+# generation 2, restarted the same way and run to its end, must not.
+term_leak='^$'
+case $flavor,$parts in mpich,*pend*) term_leak='yaksa: [0-9]* leaked handle pool objects' ;; esac
 for n in ${RST_FCOMM_NPS:-1 2 4}; do
     ck_workdir np$n
     what="np=$n"
@@ -69,9 +79,9 @@ for n in ${RST_FCOMM_NPS:-1 2 4}; do
     elif [ $rc != 0 ]; then
         failed "$what: generation 2 (restart-mpi of the restarted job's snapshot): status $rc"
         show_err err.2
-    elif grep -q 'leaked' err.1 err.2; then
+    elif grep -v "$term_leak" err.1 | grep -q 'leaked' || grep -q 'leaked' err.2; then
         # what the restart made only for the files (a freed communicator) is freed again
-        failed "$what: the MPI library reports leaked objects: $(grep -h -m1 leaked err.1 err.2 | head -n 1)"
+        failed "$what: the MPI library reports leaked objects: $(grep -h leaked err.1 err.2 | head -n 1)"
     elif ! grep -q '^done: ' native.out || ! cmp -s <(results native.out) all.out; then
         failed "$what: the results of the three generations differ from the uninterrupted run"
         diff <(results native.out) all.out | head -n 8
