@@ -178,6 +178,7 @@ static int self_restart_failed;
 /* The last try's refusal was the rank's zombies being more than a snapshot keeps (copy_windows):
  * only the application's wait makes them fewer, which no retry waits for. */
 static int zombies_over;
+static int stopping_seen; /* the rank was stopping the job (pml_stopping_job): refused at once */
 /* ... or zombies only, which the rank cannot keep (no pid of its choice at a restart) */
 static int zombies_unchosen;
 
@@ -203,6 +204,11 @@ static int copy_windows(void *arg, char *err, size_t errlen)
 {
     /* the rank's zombie children, which its image keeps (children.c): libcr lets them be */
     struct crs_ckpt_opts *o = arg;
+    if (__atomic_load_n(&pml_stopping_job, __ATOMIC_SEQ_CST)) {
+        stopping_seen = 1;
+        pml_stopping_refusal(err, errlen);
+        return -ENOTRECOVERABLE;
+    }
     pml_halves_recheck_chunks(); /* (done in the capture's memory map, before libcr asks the filter
                                   * which memory is the library's) */
     o->nkept_zombies = pml_children_note(&o->kept_zombies);
@@ -370,7 +376,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
         if (attempt > 1 && pml_win_save_memory(r->err, sizeof r->err))
             return -ENOMEM;
         pml_restart_on_parked(parked);
-        zombies_over = zombies_unchosen = request_in_progress = tree_refused = 0;
+        zombies_over = zombies_unchosen = request_in_progress = tree_refused = stopping_seen = 0;
         self_restart_failed = 0;
         int e = capture_once(at, r, hold, term);
         pml_restart_on_parked(NULL);
@@ -380,7 +386,7 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
          * directory instead (agent_epoch.c), and the image is taken again */
         if ((e == -ENOSPC || e == -EDQUOT) && full && full(at, sizeof at, e))
             continue;
-        if ((e == -ENOTSUP && zombies_over) || tree_refused)
+        if ((e == -ENOTSUP && zombies_over) || tree_refused || (e && stopping_seen))
             return e; /* at once, its message from copy_windows (tree_commit) */
         if (e == -ENOTSUP && zombies_unchosen) {
             /* its message from copy_windows; one try more, after the threads ran (the length of

@@ -124,10 +124,17 @@ static const char *instead(const char *name, char *buf, size_t len)
     return buf;
 }
 
+volatile int pml_stopping_job;
+char pml_stopping_what[128];
+
 void pml_unsupported_from(const char *name, const void *caller)
 {
     char as[128], alt[192];
     pml_called_name(name, caller, as, sizeof as);
+    /* before anything that takes time: a checkpoint now must refuse, not commit this rank
+     * stopped half way (newuser12 F1: MPI_Comm_spawn's stop captured, every restart failed) */
+    snprintf(pml_stopping_what, sizeof pml_stopping_what, "%s", as);
+    __atomic_store_n(&pml_stopping_job, 1, __ATOMIC_SEQ_CST);
     revive_log_at(REVIVE_LOG_ERROR, REVIVE_LOG_SUBSYS, NULL, 0,
                   "[pid %d] %s is not supported under Revive yet; stopping the job"
                   " (run without -am ft-enable-cr to use it%s)", (int)getpid(), as,
@@ -136,10 +143,19 @@ void pml_unsupported_from(const char *name, const void *caller)
      * drop output still in its forwarding pipes: give it a moment to pass
      * the message on (measured: lost about one run in five without). */
     struct timespec pause = { 0, 300 * 1000 * 1000 };
+    if (revive_fault(REVIVE_FAULT_mpi_stop_slow))
+        pause = (struct timespec){ 20, 0 };
     nanosleep(&pause, NULL);
     if (state == 1 && lower_abort)
         lower_abort((MPI_Comm)lower_world, 1);
     _exit(1);
+}
+
+void pml_stopping_refusal(char *buf, size_t len)
+{
+    snprintf(buf, len, "rank %d is stopping the job (%s is not supported under Revive): no "
+             "snapshot of it could restart; run the job without -am ft-enable-cr to use that "
+             "call", pml_world_rank, pml_stopping_what);
 }
 
 __attribute__((constructor)) static void pml_layer_load(void)

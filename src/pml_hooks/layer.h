@@ -344,6 +344,14 @@ int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, s
 int pml_not_ready_from(const char *name, const void *caller) __attribute__((noreturn));
 #define pml_not_ready(name) pml_not_ready_from((name), __builtin_return_address(0))
 /* pml_unsupported_from: unsupported.h */
+/* Set (with the call's name in pml_stopping_what) once a rank has begun stopping the job on a
+ * call Revive does not support: no snapshot taken from then on could restart (its image would
+ * resume inside the stop, on a library no restart initialised), so a checkpoint refuses it
+ * (rank_ops.c op_refuse before an epoch, capture.c once the threads are parked). */
+extern volatile int pml_stopping_job;
+extern char pml_stopping_what[128];
+/* "rank N is stopping the job (NAME is not supported ...)": the refusal, at most len bytes */
+void pml_stopping_refusal(char *buf, size_t len);
 const char *pml_fn_name(uint32_t fid); /* "MPI_Bcast" for PML_FID_MPI_Bcast */
 /* The name of the MPI call that reached entry point `name` from address `caller`, written to
  * out: the Fortran name when caller is in a Fortran binding library, else name. Returns 1 when

@@ -61,6 +61,10 @@ static int op_begin(void *arg)
 static int op_refuse(void *arg, char *buf, size_t len)
 {
     (void)arg;
+    if (__atomic_load_n(&pml_stopping_job, __ATOMIC_SEQ_CST)) {
+        pml_stopping_refusal(buf, len);
+        return 1;
+    }
     return pml_win_refusal(buf, len);
 }
 

@@ -1,0 +1,45 @@
+#!/bin/bash
+# stop_unsup.sh FLAVOR: a checkpoint asked while a rank stops the job on a call Revive does not
+# support is refused, naming the rank and the call; no snapshot is committed (newuser12 F1 HIGH:
+# a job calling MPI_Comm_spawn, checkpointed during the stop's pause before its MPI_Abort, got a
+# committed snapshot, "every image matches", and each restart died of SIGSEGV or in MPI_Abort "before
+# MPI_INIT": the restarted rank resumed inside the stop on a library no restart had initialised).
+# The stop's pause is made 20 s (fault point mpi-stop-slow) and the checkpoint asked once the rank
+# has said it stops the job; 1 rank (as F1: the checkpoint needs no other rank) and 2.
+flavor=$1
+src=$(cd "$(dirname "$0")" && pwd)/stop_unsup.c
+. "$(dirname "$0")/../mpienv.sh" || exit $?
+. "$(dirname "$0")/ckptenv.sh" || exit $?
+cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
+[ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
+ck_workdir stopunsup
+prog=$d/stop_unsup
+# the MPI's mpicc is there: a program that does not build is this test's failure, not a skip
+"$cc" -O1 -o "$prog" "$src" 2>"$tmp/cc.err" ||
+    { echo "FAIL: stop_unsup.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
+      exit 1; }
+for np in 1 2; do
+    REVIVE_FAULT=mpi-stop-slow clean timeout -k 5 300 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n $np \
+        "$prog" 100000 "$d/go.$np" >out.$np 2>err.$np &
+    job=$!; pids+=($job)
+    if ! wait_steps out.$np 2 $job; then
+        wait $job; failed "the job did not reach step 2: $(tail -n 2 err.$np)"; exit 1
+    fi
+    touch go.$np
+    if ! wait_for_job 60 $job 'grep -q "MPI_Comm_spawn is not supported under Revive" err.$np'; then
+        wait $job; failed "rank 0 did not say it stops the job: $(tail -n 2 err.$np)"; exit 1
+    fi
+    if ref=$(checkpoint $job stop$np); then
+        failed "$np ranks: a checkpoint while rank 0 stops the job (MPI_Comm_spawn) committed $ref"
+    else
+        refused stop$np "$np ranks: a checkpoint while rank 0 stops the job (MPI_Comm_spawn)" \
+            "rank 0 is stopping the job (MPI_Comm_spawn is not supported under Revive)"
+    fi
+    wait $job; rc=$?
+    [ $rc != 0 ] || failed "$np ranks: the job stopped by MPI_Comm_spawn ended with status 0"
+    grep -q '^spawned' out.$np && failed "$np ranks: the job went on after MPI_Comm_spawn"
+    committed=$(find "$d" -name snapshot.meta -newer go.$np 2>/dev/null | head -3)
+    [ -z "$committed" ] || failed "$np ranks: a snapshot was committed: $committed"
+    no_strays "$prog" || failed "$np ranks: ranks of the stopped job are left"
+done
+exit $fail
