@@ -204,9 +204,8 @@ static int copy_windows(void *arg, char *err, size_t errlen)
 {
     /* the rank's zombie children, which its image keeps (children.c): libcr lets them be */
     struct crs_ckpt_opts *o = arg;
-    if (__atomic_load_n(&pml_stopping_job, __ATOMIC_SEQ_CST)) {
+    if (pml_stopping_refusal(err, errlen)) {
         stopping_seen = 1;
-        pml_stopping_refusal(err, errlen);
         return -ENOTRECOVERABLE;
     }
     pml_halves_recheck_chunks(); /* (done in the capture's memory map, before libcr asks the filter

@@ -151,11 +151,14 @@ void pml_unsupported_from(const char *name, const void *caller)
     _exit(1);
 }
 
-void pml_stopping_refusal(char *buf, size_t len)
+int pml_stopping_refusal(char *buf, size_t len)
 {
+    if (!__atomic_load_n(&pml_stopping_job, __ATOMIC_SEQ_CST))
+        return 0;
     snprintf(buf, len, "rank %d is stopping the job (%s is not supported under Revive): no "
              "snapshot of it could restart; run the job without -am ft-enable-cr to use that "
              "call", pml_world_rank, pml_stopping_what);
+    return 1;
 }
 
 __attribute__((constructor)) static void pml_layer_load(void)

@@ -350,8 +350,9 @@ int pml_not_ready_from(const char *name, const void *caller) __attribute__((nore
  * (rank_ops.c op_refuse before an epoch, capture.c once the threads are parked). */
 extern volatile int pml_stopping_job;
 extern char pml_stopping_what[128];
-/* "rank N is stopping the job (NAME is not supported ...)": the refusal, at most len bytes */
-void pml_stopping_refusal(char *buf, size_t len);
+/* 1 with "rank N is stopping the job (NAME is not supported ...)" in buf (at most len bytes)
+ * once pml_stopping_job is set; else 0, buf untouched */
+int pml_stopping_refusal(char *buf, size_t len);
 const char *pml_fn_name(uint32_t fid); /* "MPI_Bcast" for PML_FID_MPI_Bcast */
 /* The name of the MPI call that reached entry point `name` from address `caller`, written to
  * out: the Fortran name when caller is in a Fortran binding library, else name. Returns 1 when

@@ -61,11 +61,7 @@ static int op_begin(void *arg)
 static int op_refuse(void *arg, char *buf, size_t len)
 {
     (void)arg;
-    if (__atomic_load_n(&pml_stopping_job, __ATOMIC_SEQ_CST)) {
-        pml_stopping_refusal(buf, len);
-        return 1;
-    }
-    return pml_win_refusal(buf, len);
+    return pml_stopping_refusal(buf, len) || pml_win_refusal(buf, len);
 }
 
 static int op_seqs(void *arg, struct snapc_seq *out, int max)
