@@ -69,7 +69,9 @@ void pml_fatal(const char *fmt, ...)
 
 const char *pml_fn_name(uint32_t fid)
 {
-    return fid < PML_NFUNCS ? pml_fn_names[fid] : fid == PML_NFUNCS ? "MPIX_Checkpoint" : "?";
+    if (fid < PML_NFUNCS)
+        return pml_fn_names[fid];
+    return fid == PML_NFUNCS ? "MPIX_Checkpoint" : fid == PML_NFUNCS + 1 ? "an MPI_T call" : "?";
 }
 
 int pml_not_ready_from(const char *name, const void *caller)
@@ -390,6 +392,11 @@ static void lower_load(void)
     pml_halves_lower_loaded(h);
 }
 
+void pml_lower_load(void)
+{
+    lower_load();
+}
+
 static void resolve_table(void)
 {
     void **slot = (void **)&pml_L;
@@ -476,6 +483,8 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
     reloading = 0;
     if (watched)
         pml_watch_end();
+    /* the program's MPI_T state before MPI_Init, as a program initialises MPI_T first (mpit.c) */
+    pml_mpit_reload();
     int provided = MPI_THREAD_SINGLE;
     int rc = lower_init_thread(NULL, NULL, init_level, &provided);
     pthread_sigmask(SIG_SETMASK, &mask, NULL);

@@ -419,6 +419,13 @@ extern void *pml_lower_handle;
 void *pml_lower_keep(void **cache, void *value);
 void *pml_lower_sym(void **cache, void *scope, const char *name);
 void pml_lower_forget_kept(void);
+/* Loads the lower half (the library MPI_Init will initialise) unless it is: MPI_T before
+ * MPI_Init (mpit.c). Stops the rank with a message when it cannot. */
+void pml_lower_load(void);
+/* mpit.c: the fresh lower half of a restart, loaded and not initialised: MPI_T initialised as
+ * the program had it, the control variables it wrote written again; its handles made again at
+ * their next use. */
+void pml_mpit_reload(void);
 void pml_lower_wait(void); /* returns once a restart's fresh lower half is up (or at once) */
 /* restart.c: the restart hook (tid 0: not known yet), then the thread that restores (it never
  * waits), then done */

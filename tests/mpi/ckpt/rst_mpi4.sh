@@ -19,6 +19,11 @@
 # used by MPI_Bsend and detached before each snapshot, one kept attached across it; a restart
 # must not attach the detached ones again (MPICH wrote its header into them: the program's data
 # changed, a freed one's malloc links broken, SIGSEGV; CI of 8aaf7ad, cc_persist).
+# rst_mpi4.sh FLAVOR rst_mpit (both MPIs) runs rst_mpit.c: MPI_T initialised before MPI_Init, a
+# control variable written before MPI_Init and at step 3, read every step through a handle made
+# before MPI_Init, a pvar session (and on Open MPI a started pvar handle bound to MPI_COMM_WORLD)
+# kept open across the snapshots, MPI_T finalized after MPI_Finalize (MPICH); before mpit.c every
+# MPI_T call stopped the job (newuser12 F2).
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
