@@ -8,7 +8,9 @@
  * MPIR_CVAR_GATHER_INTER_SHORT_MSG_SIZE) is written to its default + 17 through a handle the
  * program keeps; a pvar session is made at step 0 and kept open across every snapshot (with a
  * handle of a performance variable bound to MPI_COMM_WORLD, started, where the library has one:
- * Open MPI's pml_ob1_unexpected_msgq_length; MPICH 4.0 has no pvar); the enumeration of the first
+ * Open MPI's pml_ob1_unexpected_msgq_length; MPICH 4.0 has no pvar), and MPI_T_PVAR_ALL_HANDLES
+ * started then and stopped after the steps (MPICH's is a variable of the library, the layer's
+ * translation of it is used only there); the enumeration of the first
  * control variable that has one is kept from before MPI_Init. Every step reads W through the
  * kept handle, asks the kept enumeration its name and size, reads the pvar, counts the cvars and
  * categories; step 3 writes W again (default + 3 + 17). Rank 0 prints one line per step, the
@@ -93,12 +95,12 @@ int main(int argc, char **argv)
     if (P_NAME && MPI_T_pvar_get_index(P_NAME, MPI_T_PVAR_CLASS_SIZE, &pi) == MPI_SUCCESS) {
         MPI_Comm world = MPI_COMM_WORLD;
         T(MPI_T_pvar_handle_alloc(ses, pi, &world, &ph, &count));
-        /* continuous: started already; MPI_T_PVAR_ALL_HANDLES starts every other */
-        int rc = MPI_T_pvar_start(ses, MPI_T_PVAR_ALL_HANDLES);
-        if (rc != MPI_SUCCESS && rc != MPI_T_ERR_PVAR_NO_STARTSTOP) {
-            fprintf(stderr, "rank %d: MPI_T_pvar_start(ALL_HANDLES): error %d\n", me, rc);
-            exit(5);
-        }
+    }
+    /* continuous: started already; MPI_T_PVAR_ALL_HANDLES starts every other (MPICH: none) */
+    int rc = MPI_T_pvar_start(ses, MPI_T_PVAR_ALL_HANDLES);
+    if (rc != MPI_SUCCESS && rc != MPI_T_ERR_PVAR_NO_STARTSTOP) {
+        fprintf(stderr, "rank %d: MPI_T_pvar_start(MPI_T_PVAR_ALL_HANDLES): error %d\n", me, rc);
+        exit(5);
     }
     for (int s = 0; s < run.steps; s++) {
         if (s == 3) {
@@ -126,6 +128,11 @@ int main(int argc, char **argv)
                    "cvar and category counts as at the start on %ld ranks\n",
                    s, W_NAME, got - w0, ok, np, ename, num, pi < 0 ? "none" : "read", same);
     }
+    rc = MPI_T_pvar_stop(ses, MPI_T_PVAR_ALL_HANDLES); /* a session made again after a restart */
+    if (rc != MPI_SUCCESS && rc != MPI_T_ERR_PVAR_NO_STARTSTOP) {
+        fprintf(stderr, "rank %d: MPI_T_pvar_stop(MPI_T_PVAR_ALL_HANDLES): error %d\n", me, rc);
+        exit(5);
+    }
     if (ph != MPI_T_PVAR_HANDLE_NULL)
         T(MPI_T_pvar_handle_free(ses, &ph));
     T(MPI_T_pvar_session_free(&ses));
@@ -138,7 +145,7 @@ int main(int argc, char **argv)
     MPI_Finalize();
     T(MPI_T_finalize()); /* MPI_T may outlive MPI (MPI-3.1 14.3.4) */
 #endif
-    int rc = MPI_T_finalize();
+    rc = MPI_T_finalize();
     if (me == 0)
         printf("done: %d steps; MPI_T_finalize once more: %s\n", run.steps,
                rc == MPI_T_ERR_NOT_INITIALIZED ? "not initialized" : "another answer");
