@@ -10,6 +10,8 @@
 # coordinator's REVIVE_TERM_WAIT, 5 s here, never needed), restart-mpi of it gives the
 # uninterrupted run's lines, no process is left.
 flavor=$1
+# every hwloc plugin, as on a user's machine (make check leaves OpenCL's out: Makefile.am)
+unset HWLOC_COMPONENTS
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
 CKPT=$REVIVE_BUILDDIR/tools/snapc/ckpt-mpirun
