@@ -134,8 +134,9 @@ int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen)
     return 0;
 }
 
-/* appends name[0..len) ("user@" and ":N" dropped) to out unless it is there already */
-static void add_host(const char *name, size_t len, char *out, size_t outlen)
+/* appends name[0..len) ("user@" and ":N" dropped) to out unless it is there already; 1 when it
+ * does not fit (left out), else 0 */
+static int add_host(const char *name, size_t len, char *out, size_t outlen)
 {
     const char *at = memchr(name, '@', len);
     if (at) {
@@ -146,21 +147,23 @@ static void add_host(const char *name, size_t len, char *out, size_t outlen)
     if (colon)
         len = (size_t)(colon - name);
     if (len == 0)
-        return;
+        return 0;
     for (const char *s = out; *s;) {
         size_t l = strcspn(s, ",");
         if (l == len && !strncmp(s, name, len))
-            return;
+            return 0;
         s += l + (s[l] == ',');
     }
     size_t used = strlen(out);
     if (used + len + 2 > outlen)
-        return;
+        return 1;
     snprintf(out + used, outlen - used, "%s%.*s", used ? "," : "", (int)len, name);
+    return 0;
 }
 
-void snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np)
+int snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np)
 {
+    int cut = 0;
     if (outlen)
         out[0] = 0;
     *np = 0;
@@ -178,7 +181,7 @@ void snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, l
         if (kind == SNAPC_LOPT_HOSTS)
             for (const char *s = value; *s;) {
                 size_t l = strcspn(s, ",");
-                add_host(s, l, out, outlen);
+                cut |= add_host(s, l, out, outlen);
                 s += l + (s[l] == ',');
             }
         if (kind == SNAPC_LOPT_HOSTFILE || kind == SNAPC_LOPT_DEFAULT_HOSTFILE) {
@@ -189,9 +192,10 @@ void snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, l
             while (fgets(line, sizeof line, f)) {
                 line[strcspn(line, "#\n")] = 0;
                 char *h = line + strspn(line, " \t");
-                add_host(h, strcspn(h, " \t"), out, outlen);
+                cut |= add_host(h, strcspn(h, " \t"), out, outlen);
             }
             fclose(f);
         }
     }
+    return cut;
 }

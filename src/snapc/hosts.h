@@ -39,7 +39,8 @@ int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen);
 
 /* The hosts named by those options (lists and hostfiles; "user@" and ":N" dropped, each once)
  * as "h1,h2" in out, and the number of processes (-n N) in *np (0 when not given). For what a
- * message says (coord_startwait.c): unreadable hostfiles are skipped. */
-void snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np);
+ * message says (coord_startwait.c): unreadable hostfiles are skipped. Returns 1 when a host did
+ * not fit in out (the list is cut: a caller deciding by it cannot tell what is left out), else 0. */
+int snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np);
 
 #endif

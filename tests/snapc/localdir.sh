@@ -210,28 +210,61 @@ pass "--ckpt-local a regular file: one line naming it and the host"
 
 # --ckpt-local not private on the launch host, which the launcher was not given (diffrev41 R-L2:
 # mpirun on a login node with -host or a hostfile was refused for a directory no rank writes in).
-# 127.0.0.2 stands for a compute node: an address, not this host's name. The coordinator is told
+# $far.1 (an address kept for documentation, RFC 5737; one of the two ranges this host's addresses
+# are not in) stands for a compute node: not this host by name or address. The coordinator is told
 # the user's words (--user-args); the fake launcher starts the ranks here all the same, so the
 # ranks' refusal at the first checkpoint, naming the host, is seen too. A 1777 directory:
+far=198.51.100
+case " $(hostname -I 2>/dev/null) " in *" $far."*) far=203.0.113 ;; esac
 mkdir -m 1777 "$W/scratch"
 export REVIVE_LOCAL_DIR=$W/scratch
-start_job l 2 --coord --user-args 3 -host 127.0.0.2 rank --prog 2 -- --iters $UNTIL_KILLED --sleep-us 300
+start_job l 2 --coord --user-args 3 -host $far.1 rank --prog 2 -- --iters $UNTIL_KILLED --sleep-us 300
 jl=$JOB
 unset REVIVE_LOCAL_DIR
 [ "$(grep -c "warning: --ckpt-local" "$W/l.err")" = 1 ] &&
-    grep -q "revive-coord: warning: --ckpt-local (REVIVE_LOCAL_DIR) on this host $(hostname), where the launcher was given no rank (its hosts: 127.0.0.2): .*$W/scratch is shared by every user (mode 1777)" "$W/l.err" ||
+    grep -q "revive-coord: warning: --ckpt-local (REVIVE_LOCAL_DIR) on this host $(hostname), where the launcher was given no rank (its hosts: $far.1): .*$W/scratch is shared by every user (mode 1777)" "$W/l.err" ||
     { fail "the launch host given no rank: not one line warning of --ckpt-local:"; sed 's/^/    /' "$W/l.err"; }
 expect_rc 1 "a snapshot with --ckpt-local a 1777 directory on the ranks' host" timeout 60 "$CKPT" --wait $jl &&
     err_has "on host $(hostname)" && err_has "$W/scratch is shared by every user (mode 1777)"
 kill -0 $jl || fail "job l ended"
 kill -TERM $jl; wait $jl
-# this host among the launcher's hosts: refused at the launch, one line, as without hosts
-( clean_exec REVIVE_LOCAL_DIR=$W/scratch "$COORD" --flavor fake --user-args 3 -host "$(hostname)" rank \
-    --prog 2 -- "$FLAUNCH" -np 1 "$FRANK" --iters 10 ) >"$W/m.out" 2>"$W/m.err"
+# this host among the launcher's hosts: refused at the launch, one line, as without hosts.
+# refused_here WHAT N USERARG... -- PROGINDEX...: the coordinator told the user's N words and
+# where the programs are among them refuses the 1777 --ckpt-local at once
+refused_here() {
+    local what=$1 n=$2 st
+    local -a ua=() pr=()
+    shift 2
+    while [ "$1" != -- ]; do ua+=("$1"); shift; done
+    shift
+    for k in "$@"; do pr+=(--prog "$k"); done
+    ( clean_exec REVIVE_LOCAL_DIR=$W/scratch "$COORD" --flavor fake --user-args $n "${ua[@]}" "${pr[@]}" \
+        -- "$FLAUNCH" -np 1 "$FRANK" --iters 10 ) >"$W/m.out" 2>"$W/m.err"
+    st=$?
+    [ $st = 1 ] && [ "$(grep -c . "$W/m.err")" = 1 ] &&
+        grep -q "^revive-coord: --ckpt-local (REVIVE_LOCAL_DIR): .*$W/scratch is shared by every user" "$W/m.err" ||
+        { fail "$what: status $st, not one line refusing --ckpt-local:"; sed 's/^/    /' "$W/m.err" "$W/m.out"; }
+}
+refused_here "this host among the launcher's hosts" 3 -host "$(hostname)" rank -- 2
+# not told apart from another host (diffrev42 R-L3: each was a warning, and the job's first
+# checkpoint failed): this host last in a hostfile of 112 others (the list was read into 1024
+# bytes: the first 73 fill 1023 of them, 2 names of 14 bytes and 71 of 13 with their commas, so
+# that no name of this host fits after them, whatever its length), named only after an MPMD
+# line's ':', named by an address (loopback, and an address of its own when it has one)
+{ echo "$far.100 slots=1"; echo "$far.101"; for i in $(seq 10 80) $(seq 102 140); do echo "$far.$i"; done
+  hostname; } >"$W/many.hosts"
+refused_here "this host last of 113 in a hostfile" 3 -hostfile "$W/many.hosts" rank -- 2
+refused_here "this host named after an MPMD line's ':'" 7 -host $far.1 rank : -host "$(hostname)" rank -- 2 6
+refused_here "this host named 127.0.0.1" 3 -host 127.0.0.1 rank -- 2
+own=$(hostname -I 2>/dev/null | awk '{print $1}')
+[ -z "$own" ] || refused_here "this host named by its address $own" 3 -host "$own" rank -- 2
+# each program of an MPMD line given another host: the warning, naming both, and the job runs
+( clean_exec REVIVE_LOCAL_DIR=$W/scratch "$COORD" --flavor fake --user-args 7 -host $far.1 rank : \
+    -host $far.2 rank --prog 2 --prog 6 -- "$FLAUNCH" -np 1 "$FRANK" --iters 10 ) >"$W/m.out" 2>"$W/m.err"
 st=$?
-[ $st = 1 ] && [ "$(grep -c . "$W/m.err")" = 1 ] &&
-    grep -q "^revive-coord: --ckpt-local (REVIVE_LOCAL_DIR): .*$W/scratch is shared by every user" "$W/m.err" ||
-    { fail "this host among the launcher's hosts: status $st, not one line refusing --ckpt-local:"; sed 's/^/    /' "$W/m.err" "$W/m.out"; }
+[ $st = 0 ] && [ "$(grep -c "warning: --ckpt-local" "$W/m.err")" = 1 ] &&
+    grep -q "given no rank (its hosts: $far.1; $far.2): " "$W/m.err" ||
+    { fail "an MPMD line given two other hosts: status $st, not one warning naming both:"; sed 's/^/    /' "$W/m.err" "$W/m.out"; }
 wait_no_strays
-pass "--ckpt-local not private on a launch host given no rank: one warning, the job runs; its ranks' hosts refuse the checkpoint naming the host; given a rank: refused"
+pass "--ckpt-local not private on a launch host given no rank: one warning, the job runs; its ranks' hosts refuse the checkpoint naming the host; given a rank (by name, address, in a long hostfile, after an MPMD ':'): refused"
 finish

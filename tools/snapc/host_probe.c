@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -53,6 +54,50 @@ int host_probe_this_host(const char *host)
                                    (!host[hl] || !self[sl]));
 }
 
+/* 1 when the address A (AF_INET or AF_INET6) is a loopback one */
+static int loopback(const struct sockaddr *a)
+{
+    if (a->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+    return a->sa_family == AF_INET6 &&
+           IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
+/* 1 when A and B are the same AF_INET or AF_INET6 address (ports aside) */
+static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return 0;
+    if (a->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return a->sa_family == AF_INET6 &&
+           !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                   &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+}
+
+int host_probe_this_machine(const char *host)
+{
+    if (host_probe_this_host(host))
+        return 1;
+    struct addrinfo hint = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (getaddrinfo(host, NULL, &hint, &ai) != 0 || !ai)
+        return 0;
+    struct ifaddrs *ifs = NULL;
+    int here = 0;
+    if (getifaddrs(&ifs) != 0)
+        ifs = NULL; /* the loopback test still answers */
+    for (const struct addrinfo *a = ai; a && !here; a = a->ai_next) {
+        here = loopback(a->ai_addr);
+        for (const struct ifaddrs *i = ifs; i && !here; i = i->ifa_next)
+            here = i->ifa_addr && same_addr(a->ai_addr, i->ifa_addr);
+    }
+    if (ifs)
+        freeifaddrs(ifs);
+    freeaddrinfo(ai);
+    return here;
+}
+
 void host_probe_start(struct host_probe *p, const char *host, int port, int refused_down)
 {
     memset(p, 0, sizeof *p);
@@ -76,10 +121,7 @@ void host_probe_start(struct host_probe *p, const char *host, int port, int refu
         return;
     }
     p->port = port;
-    if ((ai->ai_family == AF_INET &&
-         (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127) ||
-        (ai->ai_family == AF_INET6 &&
-         IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr))) {
+    if (loopback(ai->ai_addr)) {
         freeaddrinfo(ai);
         p->state = PROBE_UP; /* a name of this machine */
         return;

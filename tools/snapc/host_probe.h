@@ -41,6 +41,11 @@ void host_probe_start(struct host_probe *p, const char *host, int port, int refu
  * a launcher does not use the remote shell for it (a workstation may run no sshd). */
 int host_probe_this_host(const char *host);
 
+/* 1 when HOST is this machine by name (host_probe_this_host) or by address: HOST (a name or a
+ * numeric address) resolves to a loopback address or to an address of one of this machine's
+ * interfaces. A name that does not resolve is not this machine (0). */
+int host_probe_this_machine(const char *host);
+
 /* Advances a probe in PROBE_WAIT: its socket is writable or TIMEOUT_MS passed since its start. */
 void host_probe_step(struct host_probe *p, int timeout_ms);
 

@@ -82,7 +82,8 @@ static int env_num(const char *name, int *out, const char *what)
     return num_of(name, v, out, what);
 }
 
-/* 1 when this host is among HOSTS ("h1,h2", as snapc_hosts_list_args gives them) by name. */
+/* 1 when this host is among HOSTS ("h1,h2", as snapc_hosts_list_args gives them), by name or
+ * by an address of its own (127.0.0.1, its interfaces'). */
 static int launch_host_among(const char *hosts)
 {
     for (const char *s = hosts; *s;) {
@@ -91,7 +92,7 @@ static int launch_host_among(const char *hosts)
         if (l < sizeof h) {
             memcpy(h, s, l);
             h[l] = 0;
-            if (host_probe_this_host(h))
+            if (host_probe_this_machine(h))
                 return 1;
         }
         s += l + (s[l] == ',');
@@ -99,30 +100,53 @@ static int launch_host_among(const char *hosts)
     return 0;
 }
 
+/* 1 when a rank of program K (cfg->progs[K]) may run on this host: its launcher options (those
+ * before the first program; for a later program of an MPMD line "... : OPTIONS PROG ...",
+ * those after the ':' before it) name no host, name this one, or name more hosts than HOSTS
+ * holds (cut: the rest cannot be told); else 0 and HOSTS lists them. */
+static int runs_here(const struct snapc_coord_cfg *cfg, int k, char *hosts, size_t len)
+{
+    int to = cfg->nprogs > 0 ? cfg->progs[k] : cfg->nuser_args, from = 0;
+    long np = 0;
+    hosts[0] = 0;
+    if (k > 0) {
+        for (from = to; from > cfg->progs[k - 1] + 1 && strcmp(cfg->user_args[from - 1], ":");)
+            from--;
+        if (from == cfg->progs[k - 1] + 1)
+            return 1; /* no ':' between the two programs: their options cannot be told apart */
+    }
+    if (snapc_hosts_list_args(cfg->user_args + from, to - from, hosts, len, &np))
+        return 1;
+    return !hosts[0] || launch_host_among(hosts);
+}
+
 /* A --ckpt-local directory that is no private one of the user's fails every checkpoint: said
  * at the launch, once (newuser10 F4: a 1777 scratch directory was taken, then each checkpoint
  * failed "not private"). Only this host's directory can be seen here: when the launcher was
- * given hosts and this one is not among them by name (mpirun on a login node with -host or a
- * hostfile), no rank may write here, so it is a warning (diffrev41 R-L2); the ranks' hosts
- * refuse at the first checkpoint, naming the host. 0, or -1 refused (said). */
+ * given hosts for every program and this one is not among them by name or address (mpirun on
+ * a login node with -host or a hostfile), no rank may write here, so it is a warning
+ * (diffrev41 R-L2); the ranks' hosts refuse at the first checkpoint, naming the host. A list
+ * too long to read whole, or a program given no host, keeps the refusal (diffrev42 R-L3).
+ * 0, or -1 refused (said). */
 static int local_dir_check(const struct snapc_coord_cfg *cfg)
 {
     char why[2 * PATH_MAX + 512];
     if (!cfg->local_dir || !*cfg->local_dir || filem_local_check(cfg->local_dir, why, sizeof why) == 0)
         return 0;
-    char hosts[1024] = "", self[256] = "";
-    long np = 0;
-    snapc_hosts_list_args(cfg->user_args, cfg->nprogs > 0 ? cfg->progs[0] : cfg->nuser_args,
-                          hosts, sizeof hosts, &np);
-    if (!hosts[0] || launch_host_among(hosts)) {
-        fprintf(stderr, "revive-coord: --ckpt-local (REVIVE_LOCAL_DIR): %s\n", why);
-        return -1;
+    char all[1024] = "", hosts[1024], self[256] = "";
+    for (int k = 0; k < (cfg->nprogs > 0 ? cfg->nprogs : 1); k++) {
+        if (runs_here(cfg, k, hosts, sizeof hosts)) {
+            fprintf(stderr, "revive-coord: --ckpt-local (REVIVE_LOCAL_DIR): %s\n", why);
+            return -1;
+        }
+        size_t used = strlen(all);
+        snprintf(all + used, sizeof all - used, "%s%s", used ? "; " : "", hosts);
     }
     gethostname(self, sizeof self - 1);
     fprintf(stderr, "revive-coord: warning: --ckpt-local (REVIVE_LOCAL_DIR) on this host %s, "
                     "where the launcher was given no rank (its hosts: %s): %s; a host of the job "
                     "where it is so refuses the job's first checkpoint\n",
-            self[0] ? self : "?", hosts, why);
+            self[0] ? self : "?", all, why);
     return 0;
 }
 
