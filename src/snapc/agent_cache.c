@@ -61,6 +61,22 @@ static void agent_cache_drop_at_end_in(void)
     }
 }
 
+/* The sequence of an epoch that ended before its staging is removed from the shared directory
+ * by the coordinator (its number is taken again by the next epoch); here this rank's image goes
+ * from the node's cache, and the sequence's and the job's cache directories once nothing else is
+ * left in them (newuser12 LOW: a "no checkpoint" left an empty LOCAL/<job>/<seq> whose .jobdir
+ * named a snapshot directory never made, until the 7-day collection). A staging that failed
+ * keeps its images (agent_cache_bound). */
+void agent_cache_drop_aborted(void)
+{
+    if (!A.local_seq[0] || A.staged || A.local_committed)
+        return;
+    revive_fd_enter(); /* the cache's directories: no fork copies them (common/fd_guard.h) */
+    filem_local_drop(A.local_seq, A.world_rank);
+    revive_fd_leave();
+    A.local_seq[0] = 0;
+}
+
 /* A RESUME that says this epoch's sequence seq is committed, with its images in this node's
  * cache: the cache takes the committed metadata, keeps what the shared directory keeps, and the
  * caches of superseded and ended jobs go. */

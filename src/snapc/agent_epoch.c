@@ -37,6 +37,7 @@ void agent_abort_epoch(void)
         A.ops.abort(A.ops.arg);
     A.in_epoch = 0;
     A.v_applied = 0;
+    agent_cache_drop_aborted();
     agent_epoch_ended(0, 0, 0, 0);
 }
 
@@ -62,7 +63,7 @@ static void on_ckpt(const struct snapc_hdr *h, const uint8_t *p)
     A.last_valid = 0;
     snapc_wire_str(A.dir, sizeof A.dir, (const char *)p + sizeof c, h->len - sizeof c);
     A.local[0] = A.local_seq[0] = A.image[0] = 0;
-    A.direct = A.full_tries = 0;
+    A.direct = A.full_tries = A.staged = 0;
     if (c.flags & SNAPC_CKPT_LOCAL) {
         size_t off = sizeof c + strlen(A.dir) + 1;
         if (off < h->len)

@@ -59,6 +59,8 @@ struct agent_state {
     char local[PATH_MAX];      /* SNAPC_CKPT_LOCAL: the node-local cache (issue 9), else "" */
     char local_seq[PATH_MAX];  /* this epoch's node-local sequence directory */
     int local_committed;       /* local_seq's sequence is committed (its RESUME notice) */
+    int staged;                /* STAGE came this epoch: an ABORT now fails the staging of a
+                                * sequence every rank captured (its cache is agent_cache_bound's) */
     int partner;               /* SNAPC_CKPT_PARTNER: partner copies this epoch */
     struct filem_partner_rx *prx; /* receiving other nodes' partner copies (after the capture
                                    * only: never running while an image is written) */
@@ -173,6 +175,9 @@ void agent_full_advice(int e, char *msg, size_t len, int local, const char *imag
 void agent_cache_committed(uint64_t seq);
 /* In MPI_Finalize after the last commit: the cached sequence goes (a killed job keeps it). */
 void agent_cache_drop_at_end(void);
+/* This epoch ended without a snapshot before its staging (ABORT, "no checkpoint"): what this
+ * rank put into the cache for it goes, and its directories when nothing else is left there. */
+void agent_cache_drop_aborted(void);
 /* This epoch's sequence's staging failed: older uncommitted sequences go, this one stays
  * until the next is written (filem/local_bound.h; keeping: how many of the newest stay). */
 void agent_cache_bound(int keeping);

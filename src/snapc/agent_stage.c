@@ -125,6 +125,7 @@ void agent_on_stage(const struct snapc_hdr *h, const uint8_t *p)
 {
     struct snapc_stage sg;
     memcpy(&sg, p, sizeof sg);
+    A.staged = 1;
     struct partner_job pj = {.st = 0};
     snapc_wire_str(pj.to, sizeof pj.to, (const char *)p + sizeof sg, h->len - sizeof sg);
     char err[2 * PATH_MAX] = "";

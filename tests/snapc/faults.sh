@@ -6,6 +6,7 @@
 # failure ended it, and no stray process.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-faults
+L=$TMPDIR/revive-local-$(id -u)
 
 # sequence 0 is good; then the fault: sequence 1 is not committed
 check_intact() { # JOBDIR WHAT
@@ -27,12 +28,30 @@ for f in snapc-seq-dir snapc-targets snapc-quiesce snapc-captured snapc-meta-wri
     [ -d "$jd/1" ] && [ ! -f "$jd/1/staging.failed" ] &&
         fail "$f: the failed sequence directory is left, not marked failed"
     check_intact "$jd" $f
+    # a failure at the ranks' capture (before any staging) leaves nothing of the sequence in the
+    # node's cache: the ranks remove what they made for it at the ABORT (newuser12 LOW). (From
+    # snapc-captured on, the sequence was staged: its failed images stay until the next one.)
+    [ $f != snapc-rank-capture ] || wait_for 10 '[ ! -e "$L/$(basename "$jd")/1" ]' ||
+        fail "$f: the failed sequence stays in the node's cache: $(ls -A "$L/$(basename "$jd")/1" | tr '\n' ' ')"
     kill -0 $JOB || fail "$f: the job ended"
     # the ranks were released: they still run collectives (a snapshot again fails the same way)
     expect_rc 1 "$f: again" "$CKPT" $JOB
     kill -TERM $JOB; wait $JOB
     pass "$f"
 done
+
+# a job's first checkpoint fails at the ranks' capture: nothing of the job is left in the node's
+# cache (newuser12 LOW: an empty LOCAL/<job>/0 stayed, its .jobdir naming a snapshot directory
+# that was never made, until the 7-day collection); the job runs on
+REVIVE_FAULT=snapc-rank-capture REVIVE_FAULT_EPOCH=1 start_job first 3 --iters $UNTIL_KILLED --sleep-us 300
+jd=$W/revive_global_snapshot_$JOB.ckpt
+expect_rc 1 "snapc-rank-capture at the first checkpoint" "$CKPT" $JOB && err_has "no checkpoint: "
+wait_for 10 '[ ! -e "$L/$(basename "$jd")" ]' ||
+    fail "the first checkpoint failed, and the job's cache folder stays: $(cd "$L/$(basename "$jd")" && ls -A . * | tr '\n' ' ')"
+kill -0 $JOB || fail "snapc-rank-capture at the first checkpoint: the job ended"
+kill -TERM $JOB; wait $JOB
+wait_no_strays
+pass "a failed first checkpoint leaves nothing in the node's cache"
 
 # the index cannot be rewritten after the commit: the snapshot stays committed
 REVIVE_FAULT=snapc-index REVIVE_FAULT_EPOCH=2 start_job idx 2 --iters $UNTIL_KILLED --sleep-us 300
