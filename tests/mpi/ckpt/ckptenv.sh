@@ -93,6 +93,22 @@ ck_prog() {
     prog=$REVIVE_BUILDDIR/tests/mpi/ckpt/$1-$flavor
     [ -x "$prog" ] || { echo "SKIP: $prog not built"; exit 77; }
 }
+# ck_build_src NAME [FLAG...]: prog=$d/NAME (in the folder ck_workdir made), built from this
+# folder's NAME.c by the flavor's mpicc (mpicc.openmpi, mpicc.mpich) at -O1, FLAGs after the
+# source; the test is skipped when that mpicc is absent and fails naming it when the program does
+# not build (the MPI's mpicc is there: a program that does not build is the test's failure).
+# ck_srcdir is found when this file is sourced: ck_workdir's cd makes a relative $0 wrong.
+ck_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ck_build_src() {
+    local name=$1 cc
+    shift
+    cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
+    [ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
+    prog=$d/$name
+    "$cc" -O1 -o "$prog" "$ck_srcdir/$name.c" "$@" 2>"$tmp/cc.err" ||
+        { echo "FAIL: $name.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
+          exit 1; }
+}
 # cached_seq SEQDIR: where this host's node-local cache keeps its copy of the sequence SEQDIR
 # (REVIVE_LOCAL_DIR, else $TMPDIR/revive-local-<uid>, then the job directory's name and the
 # sequence), whether it is there or not

@@ -12,17 +12,10 @@
 # most 64 KiB right below anonymous read-write memory): natively there are (the check finds
 # them), under Revive there must be none (the AIO threads' guards stayed inaccessible before).
 flavor=$1
-src=$(cd "$(dirname "$0")" && pwd)/guard_read.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
-[ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
 ck_workdir run
-prog=$d/guard_read
-# the MPI's mpicc is there: a program that does not build is this test's failure, not a skip
-"$cc" -O1 -o "$prog" "$src" -lpthread 2>"$tmp/cc.err" ||
-    { echo "FAIL: guard_read.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
-      exit 1; }
+ck_build_src guard_read -lpthread
 clean timeout -k 5 "$TMO" "$launcher" -n 2 "$prog" >native.out 2>native.err || { failed "the native run: status $?"; show_err native.err; }
 if ! grep -qx 'guard: read faults, write faults, perms ---p' native.out ||
     ! grep -qx 'inaccessible stack guards after MPI_File_iwrite: some' native.out; then

@@ -5,17 +5,10 @@
 # so on stderr, one line per rank naming the signal and REVIVE_SIGNAL (before: nothing on stderr,
 # the job silently gave another result). With REVIVE_SIGNAL=50 the job gives the native result.
 flavor=$1
-src=$(cd "$(dirname "$0")" && pwd)/park_signal.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
-[ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
 ck_workdir run
-prog=$d/park_signal
-# the MPI's mpicc is there: a program that does not build is this test's failure, not a skip
-"$cc" -O1 -o "$prog" "$src" 2>"$tmp/cc.err" ||
-    { echo "FAIL: park_signal.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
-      exit 1; }
+ck_build_src park_signal
 np=2
 clean timeout -k 5 "$TMO" "$launcher" -n $np "$prog" >native.out 2>native.err ||
     { failed "the native run: status $?"; show_err native.err; exit 1; }

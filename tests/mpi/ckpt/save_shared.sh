@@ -25,17 +25,10 @@
 #    copy is read last but holds none of rank 0's part, which rank 0's copy writes back (a rule
 #    leaving every other copy of the file to the last one lost it: results differ).
 flavor=$1
-src=$(cd "$(dirname "$0")" && pwd)/save_shared.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
-[ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
 ck_workdir run
-prog=$d/save_shared
-# the MPI's mpicc is there: a program that does not build is this test's failure, not a skip
-"$cc" -O1 -pthread -o "$prog" "$src" 2>"$tmp/cc.err" ||
-    { echo "FAIL: save_shared.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
-      exit 1; }
+ck_build_src save_shared -pthread
 np=2 steps=40 ms=100
 run_native $np "$prog" $steps "$d/nopace" 0 "$d/native.cnt" >native.out 2>native.err ||
     { failed "the native run: status $?"; show_err native.err; exit 1; }

@@ -40,17 +40,10 @@
 #    copied at the stop is its image's (the children were stopped at the capture only with
 #    --term; rank 1's ran on for the 2 s of rank 0's late image: diffrev37 R-M2).
 flavor=$1
-src=$(cd "$(dirname "$0")" && pwd)/state_file.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
-[ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
 ck_workdir state
-prog=$d/state_file
-# the MPI's mpicc is there: a program that does not build is this test's failure, not a skip
-"$cc" -O1 -o "$prog" "$src" 2>"$tmp/cc.err" ||
-    { echo "FAIL: state_file.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
-      exit 1; }
+ck_build_src state_file
 np=2 steps=30 ms=100
 # native N: the uninterrupted run of N steps (native.N.out), and $nat its output
 native() {

@@ -7,17 +7,10 @@
 # The stop's pause is made 20 s (fault point mpi-stop-slow) and the checkpoint asked once the rank
 # has said it stops the job; 1 rank (as F1: the checkpoint needs no other rank) and 2.
 flavor=$1
-src=$(cd "$(dirname "$0")" && pwd)/stop_unsup.c
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
-cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')")
-[ -n "$cc" ] || { echo "SKIP: no mpicc for $flavor"; exit 77; }
 ck_workdir stopunsup
-prog=$d/stop_unsup
-# the MPI's mpicc is there: a program that does not build is this test's failure, not a skip
-"$cc" -O1 -o "$prog" "$src" 2>"$tmp/cc.err" ||
-    { echo "FAIL: stop_unsup.c does not build with $(basename "$cc"):"; head -6 "$tmp/cc.err" | sed 's/^/  /'
-      exit 1; }
+ck_build_src stop_unsup
 for np in 1 2; do
     REVIVE_FAULT=mpi-stop-slow clean timeout -k 5 300 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n $np \
         "$prog" 100000 "$d/go.$np" >out.$np 2>err.$np &
