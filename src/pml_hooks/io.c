@@ -199,6 +199,7 @@ static void file_free(struct pml_file *f)
         pml_vh_unref(f->errh);
     pml_hints_free(&f->open_hints);
     pml_dupattr_free(&f->dup);
+    free(f->kept);
     free(f->path);
     free(f->abspath);
     free(f);

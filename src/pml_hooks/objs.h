@@ -101,6 +101,11 @@ struct pml_file {
      * and made again at the same path often gets the freed inode number back (ext4), so device
      * and inode alone took it for the job's own file */
     int64_t btime_ns;
+    /* a file opened with MPI_MODE_DELETE_ON_CLOSE, on its communicator's rank 0: its bytes at the
+     * snapshot, held in the rank's memory (so in its image) from the settling until the job runs
+     * on; the job's close deletes the file, and a restart writes it back from here */
+    void *kept;
+    size_t kept_len;
     struct pml_dup_attrs dup;    /* the library's duplicate of vcomm got these (dup_attrs.c) */
     /* during a restart: the real communicator the replay made again for it (vcomm may be freed
      * by the program, its handle reused), and whether the restart frees it once the file is open
@@ -115,6 +120,9 @@ extern struct pml_file *pml_files;  /* the list, oldest first */
 /* The birth time of the file at path in ns (statx STATX_BTIME), or 0 when the file system or the
  * kernel does not say (then identity is device and inode alone). */
 int64_t pml_file_btime_ns(const char *path);
+/* objs_ckpt.c: the copies of MPI_MODE_DELETE_ON_CLOSE files a snapshot kept, freed once the job
+ * runs on (the image has them) */
+void pml_objs_kept_free(void);
 
 static inline struct pml_file *pml_file_of(uintptr_t v)
 {

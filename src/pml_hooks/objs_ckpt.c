@@ -47,6 +47,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -203,6 +204,60 @@ static void drop_own_fd(int fd)
     revive_fd_leave();
 }
 
+/* A file opened with MPI_MODE_DELETE_ON_CLOSE: its communicator's rank 0 reads its bytes into
+ * its memory, so into its image. The job's close deletes such a file (Open MPI's MPI_Finalize,
+ * at --term, too), and a restart needs what it held at the snapshot: newuser13 F1, every restart
+ * after the job's end was refused ("the MPI file ... is gone"), on MPICH the second one. */
+static int keep_scratch(struct pml_file *f, off_t size, char *err, size_t errlen)
+{
+    free(f->kept);
+    f->kept = NULL;
+    f->kept_len = 0;
+    if (!(f->amode & MPI_MODE_DELETE_ON_CLOSE) || f->comm_rank != 0)
+        return 0;
+    char *buf = malloc(size > 0 ? (size_t)size : 1);
+    if (!buf) {
+        snprintf(err, errlen, "no memory for a copy of the MPI file %s (%lld bytes), opened with "
+                 "MPI_MODE_DELETE_ON_CLOSE: the snapshot keeps what such a file holds",
+                 f->abspath, (long long)size);
+        return -ENOMEM;
+    }
+    revive_fd_enter();
+    int fd = open(f->abspath, O_RDONLY | O_CLOEXEC);
+    int e = errno;
+    revive_fd_own(fd);
+    revive_fd_leave();
+    size_t got = 0;
+    while (fd >= 0 && got < (size_t)size) {
+        ssize_t k = pread(fd, buf + got, (size_t)size - got, (off_t)got);
+        if (k <= 0) {
+            e = k < 0 ? errno : EIO; /* shorter than its size a moment ago: changed meanwhile */
+            break;
+        }
+        got += (size_t)k;
+    }
+    if (fd >= 0)
+        drop_own_fd(fd);
+    if (got < (size_t)size) {
+        free(buf);
+        snprintf(err, errlen, "cannot read the MPI file %s, opened with MPI_MODE_DELETE_ON_CLOSE, "
+                 "for the snapshot: %s", f->abspath, strerror(e));
+        return -e;
+    }
+    f->kept = buf;
+    f->kept_len = got;
+    return 0;
+}
+
+void pml_objs_kept_free(void)
+{
+    for (struct pml_file *f = pml_files; f; f = f->next) {
+        free(f->kept);
+        f->kept = NULL;
+        f->kept_len = 0;
+    }
+}
+
 /* Data on the disk, pointers and identity read (the file's own descriptor is the library's; an
  * fsync on any descriptor of the file writes its dirty pages). */
 static int settle_file(struct pml_file *f, char *err, size_t errlen)
@@ -244,7 +299,7 @@ static int settle_file(struct pml_file *f, char *err, size_t errlen)
     f->size = sb.st_size;
     f->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     f->btime_ns = pml_file_btime_ns(f->abspath);
-    return 0;
+    return keep_scratch(f, sb.st_size, err, errlen);
 }
 
 int64_t pml_file_btime_ns(const char *path)

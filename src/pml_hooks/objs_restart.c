@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
+#include "common/fd_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +174,63 @@ static enum file_found find_file(const struct pml_file *f, const char *path, int
     return FILE_LATER;
 }
 
+/* A file opened with MPI_MODE_DELETE_ON_CLOSE: its communicator's rank 0 writes the bytes the
+ * snapshot kept (objs_ckpt.c keep_scratch) at path, as a new file moved there (a job still
+ * running with the old one keeps its own); the others find it there after the check's
+ * MPI_Allreduce. FILE_SAME, or FILE_REFUSED with the reason in why. */
+static enum file_found put_scratch(struct pml_file *f, const char *path, char *why, size_t len)
+{
+    if (f->comm_rank != 0)
+        return FILE_SAME;
+    if (!f->kept) {
+        snprintf(why, len, "the snapshot holds no copy of the MPI file %s, opened with "
+                 "MPI_MODE_DELETE_ON_CLOSE", f->abspath);
+        return FILE_REFUSED;
+    }
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.revive-%d", path, (int)getpid());
+    revive_fd_enter();
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, 0600);
+    int e = errno;
+    revive_fd_own(fd);
+    revive_fd_leave();
+    size_t put = 0;
+    while (fd >= 0 && put < f->kept_len) {
+        ssize_t k = write(fd, (const char *)f->kept + put, f->kept_len - put);
+        if (k <= 0) {
+            e = k < 0 ? errno : EIO;
+            break;
+        }
+        put += (size_t)k;
+    }
+    int ok = fd >= 0 && put == f->kept_len && fsync(fd) == 0;
+    if (fd >= 0 && !ok && put == f->kept_len)
+        e = errno;
+    if (fd >= 0) {
+        revive_fd_enter();
+        revive_fd_disown(fd);
+        close(fd);
+        revive_fd_leave();
+    }
+    if (ok && rename(tmp, path) != 0) {
+        e = errno;
+        ok = 0;
+    }
+    if (!ok) {
+        unlink(tmp);
+        snprintf(why, len, "cannot write back the MPI file %s (opened with "
+                 "MPI_MODE_DELETE_ON_CLOSE; the snapshot holds its %zu bytes): %s", path,
+                 f->kept_len, strerror(e));
+        return FILE_REFUSED;
+    }
+    revive_log_debug("restart: MPI file %s (MPI_MODE_DELETE_ON_CLOSE) written back from the "
+                     "snapshot: %zu bytes", path, f->kept_len);
+    free(f->kept);
+    f->kept = NULL;
+    f->kept_len = 0;
+    return FILE_SAME;
+}
+
 /* The files a note "written after the snapshot" was given for: one note per file, however many
  * of its handles are open (review11 #5: a file opened twice was noted twice). */
 struct noted {
@@ -234,7 +292,9 @@ static int reopen(struct pml_file *f, int strict, struct noted *nt, char *err, s
     const char *path = relocated(f->abspath, movebuf, sizeof movebuf);
     /* every member learns the worst any of them found and the lowest rank that found it, which
      * alone says so: one line per file, not one per rank */
-    struct { int found, rank; } mine = {find_file(f, path, strict, why, sizeof why),
+    struct { int found, rank; } mine = {(f->amode & MPI_MODE_DELETE_ON_CLOSE)
+                                            ? put_scratch(f, path, why, sizeof why)
+                                            : find_file(f, path, strict, why, sizeof why),
                                         f->comm_rank}, worst;
     int rc = pml_L.MPI_Allreduce(&mine, &worst, 1, (MPI_Datatype)pml_v2r(PML_H(MPI_2INT)),
                                  (MPI_Op)pml_v2r(PML_H(MPI_MAXLOC)), comm);

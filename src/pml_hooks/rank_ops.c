@@ -284,6 +284,7 @@ static void op_resume(void *arg, int action)
     if (action == SNAPC_RESUME_STOP)
         return;
     pml_capture_unhold();
+    pml_objs_kept_free(); /* the image has them */
     pml_clock_prune();
     pml_clock_end();
 }
@@ -292,6 +293,7 @@ static void op_unhold(void *arg)
 {
     (void)arg;
     pml_capture_unhold();
+    pml_objs_kept_free();
     pml_clock_prune();
     pml_clock_end();
 }
@@ -300,6 +302,7 @@ static void op_abort(void *arg)
 {
     (void)arg;
     pml_capture_unhold();
+    pml_objs_kept_free();
     pml_clock_end();
 }
 

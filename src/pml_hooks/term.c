@@ -16,7 +16,8 @@
  *     epochs are never open at a safe point), an open fence epoch closed with a last fence
  *     (MPI_MODE_NOSUCCEED), then freed; then the layer's meeting places of shared windows;
  *   - files: closed, except one opened with MPI_MODE_DELETE_ON_CLOSE (closing it would delete
- *     the file a restart opens again; the library's MPI_Finalize leaves it be);
+ *     it; MPICH's MPI_Finalize leaves it be, Open MPI's closes and so deletes it: the snapshot
+ *     holds its bytes either way, and a restart writes it back: objs_ckpt.c keep_scratch);
  *   - derived datatypes the program still held: freed, last (a file's view holds its own): MPICH
  *     4.0 printed "[WARNING] yaksa: N leaked handle pool objects" on every rank of a job ended by
  *     --term (review19 LOW-1), which users take for a leak of Revive's.

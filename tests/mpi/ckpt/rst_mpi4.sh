@@ -24,6 +24,8 @@
 # before MPI_Init, a pvar session (and on Open MPI a started pvar handle bound to MPI_COMM_WORLD)
 # kept open across the snapshots, MPI_T finalized after MPI_Finalize (MPICH); before mpit.c every
 # MPI_T call stopped the job (newuser12 F2).
+# rst_mpi4.sh FLAVOR rst_scratch (both MPIs) runs rst_scratch.c: a scratch file (MPI_MODE_DELETE_ON_CLOSE)
+# open at both snapshots and deleted by each job's close; each restart must find it as it was.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
