@@ -160,8 +160,9 @@ void coord_stage_failed(uint64_t seq, const char *why)
     if (!bound_said && coord.cfg->local_dir) {
         bound_said = 1;
         revive_log_warn("each node keeps the images of the newest failed checkpoint in its cache "
-                        "until the next checkpoint begins, which removes them first (said "
-                        "once per job); when the cause is the snapshot directory (full or not "
+                        "until the next checkpoint begins, which removes them first (the "
+                        "launch host's cache also when the job ends; said once per job); when "
+                        "the cause is the snapshot directory (full or not "
                         "writable), checkpoints go on failing until %s has room and can be "
                         "written, or the job is started with another --ckpt-dir",
                         coord.jobdir);
