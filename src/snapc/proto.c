@@ -644,6 +644,16 @@ static int h_gone_epoch(struct snapc_proto *p, const struct snapc_event *ev)
     return fail_epoch(p, ev->now_ms, -ESRCH, "%s", why);
 }
 
+/* A waiting request joins the queued snapshot: the longest bound of the queued requests bounds
+ * it, a request without --timeout (0) counting as the coordinator's default (as 0 it lost to
+ * another's shorter --timeout: diffrev42 R-M1). */
+static void queue_timeout(struct snapc_proto *p, uint32_t timeout_s)
+{
+    uint32_t t = timeout_s ? timeout_s : p->default_timeout_s;
+    if (t > p->next_timeout_s)
+        p->next_timeout_s = t;
+}
+
 static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
 {
     char why[256];
@@ -658,8 +668,7 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
                 return refuse_files(p, ev->u.req.client);
             p->next_clients[p->nnext++] = ev->u.req.client;
             p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
-            if (ev->u.req.timeout_s > p->next_timeout_s)
-                p->next_timeout_s = ev->u.req.timeout_s;
+            queue_timeout(p, ev->u.req.timeout_s);
             p->next_wanted = 1;
             p->next_source = SNAPC_SRC_TOOL;
             return 0;
@@ -731,8 +740,7 @@ static int h_request_busy(struct snapc_proto *p, const struct snapc_event *ev)
         return refuse_files(p, c);
     p->next_clients[p->nnext++] = c;
     p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
-    if (ev->u.req.timeout_s > p->next_timeout_s)
-        p->next_timeout_s = ev->u.req.timeout_s;
+    queue_timeout(p, ev->u.req.timeout_s);
     p->next_wanted = 1;
     p->next_source = SNAPC_SRC_TOOL;
     return 0;

@@ -452,6 +452,8 @@ static void test_raises(void)
     CHECK_EQ(act(SNAPC_ACT_DROP_RANK), -1);
 }
 
+static void to_captured(int n);
+
 static void test_timeouts(void)
 {
     /* no SEQS */
@@ -511,6 +513,50 @@ static void test_timeouts(void)
     CHECK_EQ(act(SNAPC_ACT_ABORT), -1);
     tick(1000 + 2000);
     CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "within 2 s");
+    /* requests waiting together (--wait): the longest bound, a request without --timeout
+     * counting as the default (10 s here); it got another's 2 s (diffrev42 R-M1), in either
+     * order, and while the job starts too */
+    for (int order = 0; order < 3; order++) {
+        reset(order == 2 ? 0 : 2);
+        if (order < 2)
+            request(1, 0); /* a checkpoint in progress: the others queue behind it */
+        ev.u.req.flags = SNAPC_TOOL_WAIT;
+        ev.u.req.client = order ? 3 : 2;
+        ev.u.req.timeout_s = 0;
+        feed(ev);
+        ev.u.req.client = order ? 2 : 3;
+        ev.u.req.timeout_s = 2;
+        feed(ev);
+        CHECK_EQ(P.next_timeout_s, 10);
+        if (order == 2) {
+            /* the job's ranks connect: the queued snapshot begins */
+            for (int r = 0; r < 2; r++) {
+                struct snapc_event h = {.type = SNAPC_EV_HELLO, .rank = r};
+                h.u.hello.world_size = 2;
+                feed(h);
+            }
+        } else {
+            to_captured(2);
+            committed(0, NULL);
+        }
+        must(SNAPC_ACT_CKPT);
+        CHECK_EQ(P.timeout_s, 10);
+        int64_t t0 = now;
+        all_seqs(2);
+        tick(t0 + 9999);
+        CHECK_EQ(act(SNAPC_ACT_ABORT), -1);
+        tick(t0 + 10000);
+        CHECK_STR_CONTAINS(must(SNAPC_ACT_ABORT)->text, "within 10 s");
+        /* a longer --timeout than the default still wins */
+        request(5, 0);
+        ev.u.req.client = 6;
+        ev.u.req.timeout_s = 30;
+        feed(ev);
+        ev.u.req.client = 7;
+        ev.u.req.timeout_s = 0;
+        feed(ev);
+        CHECK_EQ(P.next_timeout_s, 30);
+    }
 
     /* quiesce, drain, capture: bounded by the capture timeout */
     const char *steps[] = {"did not close its gate", "did not drain its messages",
