@@ -253,6 +253,14 @@ static void summary(struct snapc_sbuf *b, int status, const char *text, const ch
         snapc_sb_printf(b, ",\"reference\":");
         snapc_sb_json_str(b, ref);
         snapc_sb_printf(b, ",\"bytes\":%llu,\"raises\":%u", (unsigned long long)p->bytes, p->raises);
+        /* how the snapshot left the job: requests that shared it (--wait) may have asked
+         * otherwise than this tool (newuser12 F3) */
+        snapc_sb_printf(b, ",\"job_after\":\"%s\"",
+                        (p->flags & SNAPC_TOOL_TERM)   ? "ended"
+                        : (p->flags & SNAPC_TOOL_STOP) ? "stopped"
+                                                       : "running");
+        if (p->flags & SNAPC_TOOL_SAVE_SHARED)
+            snapc_sb_printf(b, ",\"save_shared\":true");
         snapc_sb_printf(b,
                         ",\"ms\":{\"targets\":%lld,\"converged\":%lld,\"quiesced\":%lld,"
                         "\"drained\":%lld,\"captured\":%lld,\"established\":%lld,"

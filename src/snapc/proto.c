@@ -243,6 +243,14 @@ static int start_epoch(struct snapc_proto *p, int64_t now)
     p->seq = p->next_seq;
     p->phase = SNAPC_P_SEQS;
     p->flags = p->next_flags;
+    /* requests waiting together (--wait) share one snapshot; of --term and --stop, which exclude
+     * each other, --term wins: its requester wants the job's nodes back (a batch job's end, a
+     * preemption), which a stopped job would hold with nobody left to end it, while the --stop
+     * requester has the snapshot to run it again from. Each requester learns from
+     * `ended.flags` how the job was left (newuser12 F3: a --stop one was told its ranks were
+     * stopped, the job having ended) */
+    if (p->flags & SNAPC_TOOL_TERM)
+        p->flags &= ~SNAPC_TOOL_STOP;
     p->timeout_s = p->next_timeout_s ? p->next_timeout_s : p->default_timeout_s;
     p->source = p->next_source;
     p->t_start = now;
@@ -351,6 +359,7 @@ static void save_ended(struct snapc_proto *p)
     s->seq = p->seq;
     s->nranks = p->nranks;
     s->raises = p->raises;
+    s->flags = p->flags;
     s->bytes = 0;
     for (int r = 0; r < p->nranks; r++)
         s->bytes += p->r[r].bytes;

@@ -192,6 +192,8 @@ struct snapc_epoch_summary {
     int nranks;
     uint64_t bytes;
     uint32_t raises;
+    uint32_t flags;  /* SNAPC_TOOL_TERM / STOP / SAVE_SHARED it was taken with: the requests that
+                      * shared it (--wait) learn from it how the job was left */
     int64_t t_phase[SNAPC_PHASE_COUNT];
 };
 
@@ -220,7 +222,8 @@ struct snapc_proto {
     uint32_t epoch;                /* current (or last) epoch, from 1 */
     uint64_t seq;                  /* current (or last) epoch's sequence */
     uint64_t next_seq;             /* the coordinator sets it (filem's next free seq) */
-    uint32_t flags;                /* SNAPC_TOOL_TERM/STOP of the epoch */
+    uint32_t flags;                /* SNAPC_TOOL_TERM/STOP/SAVE_SHARED of the epoch (never TERM
+                                    * with STOP: of requests sharing it, --term wins) */
     uint32_t timeout_s;            /* convergence bound of the epoch */
     int64_t t_start, deadline;     /* ms */
     int64_t t_phase[SNAPC_PHASE_COUNT]; /* when each job phase was reached (this epoch) */

@@ -4,7 +4,8 @@
  * every HELLO and after MPI_Finalize, failures, protocol errors; node-local
  * first: a rank lost after its image was staged, and one lost before it, with
  * and without a verified partner copy; --save-files: the copy made once every image is durable,
- * before any RESUME, its failure failing the epoch, queued requests' paths merged. */
+ * before any RESUME, its failure failing the epoch, queued requests' paths merged; requests
+ * waiting together: one snapshot, --term before --stop, the longest bound. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1201,6 +1202,55 @@ static void test_save_files(void)
     CHECK(!strcmp(P.next_files, "e"));
 }
 
+/* Requests waiting together (--wait) share one snapshot, whatever each asks: its flags are the
+ * union of theirs, --term clearing --stop (they exclude each other: the job ends), and the
+ * ended epoch's flags say how the job was left, for each requester's answer (newuser12 F3: a
+ * --stop requester sharing with --term was told its ranks were stopped; the CKPT carried both) */
+static void test_shared_wait(void)
+{
+    static const uint32_t asks[] = {0, SNAPC_TOOL_TERM, SNAPC_TOOL_STOP, SNAPC_TOOL_SAVE_SHARED};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            uint32_t want = asks[i] | asks[j];
+            if (want & SNAPC_TOOL_TERM)
+                want &= ~SNAPC_TOOL_STOP;
+            for (int starting = 0; starting < 2; starting++) {
+                reset(starting ? 0 : 2);
+                if (!starting)
+                    request(1, 0); /* running: the two queue behind it */
+                request(2, SNAPC_TOOL_WAIT | asks[i]);
+                request(3, SNAPC_TOOL_WAIT | asks[j]);
+                CHECK_EQ(P.nnext, 2);
+                if (starting) {
+                    for (int r = 0; r < 2; r++) {
+                        struct snapc_event h = {.type = SNAPC_EV_HELLO, .rank = r};
+                        h.u.hello.world_size = 2;
+                        feed(h);
+                    }
+                } else {
+                    to_captured(2);
+                    committed(0, NULL);
+                }
+                CHECK_EQ(must(SNAPC_ACT_CKPT)->arg, want);
+                CHECK_EQ(P.nclients, 2);
+                to_captured(2);
+                committed(0, NULL);
+                CHECK_EQ(P.ended.flags, want);
+                CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, (want & SNAPC_TOOL_TERM)   ? SNAPC_RESUME_TERM
+                                                      : (want & SNAPC_TOOL_STOP) ? SNAPC_RESUME_STOP
+                                                                                 : SNAPC_RESUME_CONTINUE);
+                CHECK_EQ(act(SNAPC_ACT_END_JOB) >= 0, (want & SNAPC_TOOL_TERM) != 0);
+                /* both answered with the snapshot, each from `ended` */
+                int done = 0;
+                for (int k = 0; k < P.nacts; k++)
+                    if (P.acts[k].type == SNAPC_ACT_DONE && P.acts[k].status == 0 &&
+                        (P.acts[k].client == 2 || P.acts[k].client == 3))
+                        done++;
+                CHECK_EQ(done, 2);
+            }
+        }
+}
+
 int main(void)
 {
     test_full_epoch();
@@ -1215,6 +1265,7 @@ int main(void)
     test_stage_loss();
     test_save_files();
     test_hold();
+    test_shared_wait();
     snapc_proto_fini(&P);
     return test_summary("test_proto");
 }

@@ -80,7 +80,8 @@ static void usage(FILE *f)
             "                seconds (default 300)\n"
             "  --json        print the summary as JSON on standard output (before the reference)\n"
             "  --wait        when a checkpoint of the job is in progress, or the job is still\n"
-            "                starting, wait and take the next one\n"
+            "                starting, wait and take the next one (shared by the requests\n"
+            "                waiting with this one: --term before --stop before running on)\n"
             "  --no-wait-stage  return once every image is in its node's cache and the\n"
             "                job runs again, before the images are copied to the snapshot\n"
             "                directory and committed (node-local first, the default; not\n"
@@ -103,8 +104,11 @@ static void usage(FILE *f)
             "the reason in one line on standard error, among them a PID that names no job to\n"
             "checkpoint (no such process, a zombie, another user's, no MPI job of Revive); 2\n"
             "wrong usage (an unknown option, no PID or two, a PID that is no positive number,\n"
-            "a bad --timeout value, --term with --stop); 128+N interrupted by signal N (a\n"
-            "checkpoint that has begun goes on).\n");
+            "a bad --timeout value, --term with --stop); 3 the snapshot is committed (its\n"
+            "reference the last line) but another request waiting with this one (--wait,\n"
+            "one snapshot for both) left the job otherwise than this one asked: ended\n"
+            "(--term) or stopped (--stop), said on standard error; 128+N interrupted by\n"
+            "signal N (a checkpoint that has begun goes on).\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -520,10 +524,20 @@ static void print_saved(const char *json, pid_t coord)
             me, (int)coord, roots, n, n == 1 ? "y" : "ies");
 }
 
-/* flags: the request's SNAPC_TOOL_*: after --term the job has ended (the answer comes once it
- * has), after --stop its ranks are stopped; only otherwise does it run again. */
-static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t coord,
-                          uint32_t flags)
+/* How the snapshot left the job, as SNAPC_TOOL_TERM (ended: the answer comes once it has), _STOP
+ * (its ranks stopped) or 0 (it runs again): the summary's "job_after", which requests that
+ * shared the snapshot (--wait) may have decided otherwise than this one (newuser12 F3); a
+ * coordinator that does not say it took this request's own. */
+static uint32_t job_after(const char *json, uint32_t asked)
+{
+    char v[16];
+    if (snapc_json_str(json, "job_after", v, sizeof v) < 0)
+        return asked & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP);
+    return !strcmp(v, "ended") ? SNAPC_TOOL_TERM : !strcmp(v, "stopped") ? SNAPC_TOOL_STOP : 0;
+}
+
+/* flags: job_after's. */
+static void print_summary(const char *json, uint64_t seq, pid_t coord, uint32_t flags)
 {
     const char *after = (flags & SNAPC_TOOL_TERM)   ? "ranks told to end"
                         : (flags & SNAPC_TOOL_STOP) ? "ranks told to stop"
@@ -566,19 +580,45 @@ static void print_summary(const char *json, const char *ref, uint64_t seq, pid_t
             "drained %lld, captured %lld, committed %lld, %s %lld\n",
             me, (int)coord, (unsigned long long)seq, ranks, hb, me, t_tg, t_q, raises, t_d, t_c,
             t_e, after, t_r);
-    if (flags & SNAPC_TOOL_TERM) {
+}
+
+/* The job's state after the snapshot (got: job_after's) and, when requests that shared it
+ * (--wait) left it otherwise than this one asked (asked: its SNAPC_TOOL_*), that they did, and
+ * which; likewise a snapshot that saved shared file mappings this one did not ask for (a
+ * restart writes them back into their files). 1 when the job was left otherwise. */
+static int print_job_after(const char *json, const char *ref, pid_t coord, uint32_t asked,
+                           uint32_t got)
+{
+    int other = (asked & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP)) != got;
+    const char *instead = (asked & SNAPC_TOOL_STOP) ? "not stopped (--stop)" : "not left running";
+    if (got & SNAPC_TOOL_TERM) {
         /* quoted so that the hint can be pasted into a shell (review11 #6: "restart-mpi
          * /tmp/dir with space/..." broke on the spaces) */
         struct snapc_sbuf word = {0};
         snapc_sb_shell_word(&word, ref);
-        fprintf(stderr, "%s: job %d has ended (--term); restart-mpi %s runs it again from the "
-                        "snapshot\n", me, (int)coord, word.p ? word.p : ref);
+        if (other)
+            fprintf(stderr, "%s: job %d was ended after its checkpoint, %s: another request that "
+                            "shared the snapshot (--wait) asked --term; restart-mpi %s runs it "
+                            "again from the snapshot\n",
+                    me, (int)coord, instead, word.p ? word.p : ref);
+        else
+            fprintf(stderr, "%s: job %d has ended (--term); restart-mpi %s runs it again from the "
+                            "snapshot\n", me, (int)coord, word.p ? word.p : ref);
         snapc_sb_free(&word);
-    }
-    else if (flags & SNAPC_TOOL_STOP)
-        fprintf(stderr, "%s: job %d: its ranks and its launcher are stopped (--stop); kill -CONT "
+    } else if (got & SNAPC_TOOL_STOP)
+        fprintf(stderr, "%s: job %d: its ranks and its launcher are stopped (%s); kill -CONT "
                         "%d (or the launcher under it, or any rank) continues every rank\n", me,
-                (int)coord, (int)coord);
+                (int)coord,
+                other ? "not running again: another request that shared the snapshot (--wait) "
+                        "asked --stop"
+                      : "--stop",
+                (int)coord);
+    if (strstr(json, "\"save_shared\":true") && !(asked & SNAPC_TOOL_SAVE_SHARED))
+        fprintf(stderr, "%s: job %d: the snapshot also saves the pages of files the ranks map "
+                        "shared and writable: another request that shared it (--wait) asked "
+                        "--save-shared; a restart writes them back into the files\n",
+                me, (int)coord);
+    return other;
 }
 
 int main(int argc, char **argv)
@@ -748,7 +788,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s%s\n", me, epoch_failed ? "no checkpoint: " : "", msg);
             return 1;
         }
-        print_summary(js, ref, d.seq, coord, flags);
+        uint32_t got = job_after(js, flags);
+        print_summary(js, d.seq, coord, got);
+        int other = print_job_after(js, ref, coord, flags, got);
         print_stdin(js, coord);
         print_shared(js, coord);
         print_local_full(js, coord);
@@ -758,6 +800,7 @@ int main(int argc, char **argv)
         free(tail);
         snapc_reader_free(&rd);
         close(fd);
-        return 0;
+        /* the snapshot is this request's too, but the job is not as it asked (newuser12 F3) */
+        return other ? 3 : 0;
     }
 }
