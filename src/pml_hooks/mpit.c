@@ -86,6 +86,8 @@ struct mpit_obj {
     int continuous, started;  /* a pvar handle's */
     struct mpit_obj *session; /* a pvar handle's */
     size_t esize;             /* a cvar's element size (0: not one MPI_T uses) */
+    int str;                  /* a cvar of MPI_CHAR: a string, kept up to its end */
+    int unkept_said;          /* a cvar of an unknown datatype: its write not kept, said once */
     void *value;              /* an object-bound cvar handle's last write */
     size_t vsize;
 };
@@ -197,12 +199,14 @@ static void *obj_lower(int bind, void *obj, uintptr_t v, union robj *u)
 }
 
 /* The size of one element of a variable of the lower half's datatype dt (MPI_T's: MPI-3.1
- * 14.3.5), 0 for another. */
+ * 14.3.5, and MPI_C_BOOL, which Open MPI 4.1 gives its boolean variables), 0 for another. */
 static size_t elem_size(MPI_Datatype dt)
 {
     uintptr_t u = pml_r2v_predef(PML_H(dt));
     if (u == PML_H(MPI_INT) || u == PML_H(MPI_UNSIGNED))
         return sizeof(int);
+    if (u == PML_H(MPI_C_BOOL))
+        return sizeof(_Bool);
     if (u == PML_H(MPI_UNSIGNED_LONG) || u == PML_H(MPI_UNSIGNED_LONG_LONG) ||
         u == PML_H(MPI_COUNT) || u == PML_H(MPI_DOUBLE))
         return 8;
@@ -483,6 +487,7 @@ int MPI_T_cvar_handle_alloc(int i, void *obj_handle, MPI_T_cvar_handle *handle, 
     o->bind = bind;
     o->vobj = v;
     o->esize = elem_size(dt);
+    o->str = pml_r2v_predef(PML_H(dt)) == PML_H(MPI_CHAR);
     o->vsize = o->esize * (size_t)(*count > 0 ? *count : 0);
     *handle = (MPI_T_cvar_handle)o;
     END();
@@ -520,16 +525,25 @@ int MPI_T_cvar_read(MPI_T_cvar_handle handle, void *buf)
 static void keep_write(struct mpit_obj *o, const void *buf)
 {
     size_t n = o->vsize;
+    if (!o->esize && buf && !o->unkept_said) {
+        /* a restart could not write it again: say so rather than let it revert silently */
+        revive_log_warn("MPI_T: control variable %s has a datatype Revive does not know the size of: "
+                        "a restart will not write the program's value again (the fresh library's "
+                        "default applies)", o->name);
+        o->unkept_said = 1;
+    }
     if (!n || !buf)
         return;
-    if (o->esize == 1)
+    if (o->str)
         n = strnlen(buf, n - 1) + 1;
+    /* zeros beyond the value: a library that reads a boolean as an int reads 0 there */
+    size_t room = n < sizeof(long long) ? sizeof(long long) : n;
     if (o->bind != MPI_T_BIND_NO_OBJECT) {
-        void *v = malloc(n);
+        void *v = calloc(1, room);
         if (!v)
             return;
         memcpy(v, buf, n);
-        if (o->esize == 1)
+        if (o->str)
             ((char *)v)[n - 1] = 0;
         free(o->value);
         o->value = v;
@@ -539,13 +553,13 @@ static void keep_write(struct mpit_obj *o, const void *buf)
     for (; *p; p = &(*p)->next)
         if (!strcmp((*p)->name, o->name))
             break;
-    struct mpit_write *w = malloc(sizeof *w + n);
+    struct mpit_write *w = calloc(1, sizeof *w + room);
     if (!w)
         return;
     snprintf(w->name, sizeof w->name, "%s", o->name);
     w->size = n;
     memcpy(w->value, buf, n);
-    if (o->esize == 1)
+    if (o->str)
         w->value[n - 1] = 0;
     if (*p) { /* the same variable written again: the last value counts */
         w->next = (*p)->next;
