@@ -57,6 +57,9 @@
 #include "crs/base/capture_filter.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/objs_line.h"
+#include "pml_hooks/restart.h" /* pml_restart_getenv */
+#include "common/size_arg.h"
+#include "crs/base/component.h" /* CRS_FILE_DATA_MAX_DEFAULT */
 
 static int cmp_ref(const void *a, const void *b)
 {
@@ -208,6 +211,21 @@ static void drop_own_fd(int fd)
  * its memory, so into its image. The job's close deletes such a file (Open MPI's MPI_Finalize,
  * at --term, too), and a restart needs what it held at the snapshot: newuser13 F1, every restart
  * after the job's end was refused ("the MPI file ... is gone"), on MPICH the second one. */
+/* The bytes of files an image may hold (REVIVE_FILE_DATA_MAX, as the capture reads it for files
+ * deleted while open: capture.c file_data_limit; 0 = no limit; a value that is no size is the
+ * capture's to refuse): a scratch file is such a file, and a copy beyond it could bring the
+ * OOM killer to a running rank instead of a refusal (diffrev43 R-M1). */
+static uint64_t scratch_limit(void)
+{
+    const char *v = pml_restart_getenv("REVIVE_FILE_DATA_MAX");
+    if (!v)
+        v = getenv("REVIVE_FILE_DATA_MAX");
+    uint64_t b;
+    if (!v || !*v || revive_size_arg(v, &b) < 0)
+        return CRS_FILE_DATA_MAX_DEFAULT;
+    return b ? b : UINT64_MAX;
+}
+
 static int keep_scratch(struct pml_file *f, off_t size, char *err, size_t errlen)
 {
     free(f->kept);
@@ -215,6 +233,19 @@ static int keep_scratch(struct pml_file *f, off_t size, char *err, size_t errlen
     f->kept_len = 0;
     if (!(f->amode & MPI_MODE_DELETE_ON_CLOSE) || f->comm_rank != 0)
         return 0;
+    uint64_t held = (uint64_t)(size > 0 ? size : 0), max = scratch_limit();
+    for (struct pml_file *o = pml_files; o; o = o->next)
+        held += o->kept_len;
+    if (held > max) {
+        snprintf(err, errlen, "the MPI file %s, opened with MPI_MODE_DELETE_ON_CLOSE, holds %llu MiB "
+                 "that the snapshot must keep; with the rank's other such files that is more than "
+                 "the %llu MiB an image may hold of saved files: raise the limit (mpirun -am "
+                 "ft-enable-cr --ckpt-file-data-max SIZE, or REVIVE_FILE_DATA_MAX=SIZE for the ranks), "
+                 "or close the file before the checkpoint", f->abspath,
+                 (unsigned long long)(((uint64_t)size + (1 << 20) - 1) >> 20),
+                 (unsigned long long)(max >> 20));
+        return -EFBIG;
+    }
     char *buf = malloc(size > 0 ? (size_t)size : 1);
     if (!buf) {
         snprintf(err, errlen, "no memory for a copy of the MPI file %s (%lld bytes), opened with "
