@@ -174,10 +174,45 @@ static enum file_found find_file(const struct pml_file *f, const char *path, int
     return FILE_LATER;
 }
 
+/* 1 when the file at path holds exactly the len bytes at want. */
+static int holds_bytes(const char *path, const void *want, size_t len)
+{
+    revive_fd_enter();
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    revive_fd_own(fd);
+    revive_fd_leave();
+    if (fd < 0)
+        return 0;
+    struct stat sb;
+    int same = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == len;
+    char buf[65536];
+    for (size_t at = 0; same && at < len;) {
+        size_t want_n = len - at < sizeof buf ? len - at : sizeof buf;
+        ssize_t k = pread(fd, buf, want_n, (off_t)at);
+        if (k <= 0 || memcmp(buf, (const char *)want + at, (size_t)k) != 0)
+            same = 0;
+        else
+            at += (size_t)k;
+    }
+    revive_fd_enter();
+    revive_fd_disown(fd);
+    close(fd);
+    revive_fd_leave();
+    return same;
+}
+
 /* A file opened with MPI_MODE_DELETE_ON_CLOSE: its communicator's rank 0 writes the bytes the
  * snapshot kept (objs_ckpt.c keep_scratch) at path, as a new file moved there (a job still
  * running with the old one keeps its own); the others find it there after the check's
- * MPI_Allreduce. FILE_SAME, or FILE_REFUSED with the reason in why. */
+ * MPI_Allreduce. FILE_SAME, or FILE_REFUSED with the reason in why.
+ *
+ * One file may have several handles at the snapshot (opened twice, or on MPI_COMM_SELF by each
+ * rank), each with its copy: the first write-back puts the file there and the others must open
+ * that one, not move theirs over it, or the handles already open hold a file no longer at the
+ * path and the program's handles see two files (diffrev43 R-H2). So a file already holding the
+ * snapshot's bytes is left, and a new one is linked in place only where none is (link fails
+ * if another rank's came first: then it is compared); a file there with other bytes (the job
+ * wrote on after the snapshot) is replaced. */
 static enum file_found put_scratch(struct pml_file *f, const char *path, char *why, size_t len)
 {
     if (f->comm_rank != 0)
@@ -187,6 +222,8 @@ static enum file_found put_scratch(struct pml_file *f, const char *path, char *w
                  "MPI_MODE_DELETE_ON_CLOSE", f->abspath);
         return FILE_REFUSED;
     }
+    if (holds_bytes(path, f->kept, f->kept_len))
+        goto done;
     char tmp[PATH_MAX + 32];
     snprintf(tmp, sizeof tmp, "%s.revive-%d", path, (int)getpid());
     revive_fd_enter();
@@ -212,7 +249,11 @@ static enum file_found put_scratch(struct pml_file *f, const char *path, char *w
         close(fd);
         revive_fd_leave();
     }
-    if (ok && rename(tmp, path) != 0) {
+    if (ok && link(tmp, path) == 0)
+        unlink(tmp);
+    else if (ok && errno == EEXIST && holds_bytes(path, f->kept, f->kept_len))
+        unlink(tmp); /* another handle's write-back came first */
+    else if (ok && rename(tmp, path) != 0) {
         e = errno;
         ok = 0;
     }
@@ -225,6 +266,7 @@ static enum file_found put_scratch(struct pml_file *f, const char *path, char *w
     }
     revive_log_debug("restart: MPI file %s (MPI_MODE_DELETE_ON_CLOSE) written back from the "
                      "snapshot: %zu bytes", path, f->kept_len);
+done:
     free(f->kept);
     f->kept = NULL;
     f->kept_len = 0;

@@ -12,7 +12,12 @@
  *
  * Before the fix, the job's close deleted the file, and every restart of a snapshot taken while
  * it was open was refused ("the MPI file .../scratch.tmp, open at the snapshot, is gone"); on
- * MPICH the second restart (newuser13 F1). */
+ * MPICH the second restart (newuser13 F1).
+ *
+ * The file has two more handles: a second one on MPI_COMM_WORLD, through which the neighbour's
+ * block is read, and one on MPI_COMM_SELF per rank, through which the left neighbour's block is
+ * read. A restart that gave each handle its own file (each moving its copy over the path: the
+ * handles opened before held files no longer there) read stale blocks after it (diffrev43 R-H2). */
 #define _GNU_SOURCE
 #include "tests/mpi/mpitest.h"
 #include "rst_mpi4.h"
@@ -26,7 +31,8 @@ int main(int argc, char **argv)
 {
     struct mpi4_run run = mpi4_start(&argc, &argv, "rst_scratch");
     static long mine[BLK], right[BLK];
-    MPI_File fh = MPI_FILE_NULL;
+    static long left[BLK];
+    MPI_File fh = MPI_FILE_NULL, fh2 = MPI_FILE_NULL, fh3 = MPI_FILE_NULL;
     for (int s = 0; s < run.steps; s++) {
         if (s == 0) {
             CHECK(MPI_File_open(MPI_COMM_WORLD, NAME,
@@ -36,6 +42,10 @@ int main(int argc, char **argv)
                 mine[i] = me * 1000003L + i;
             CHECK(MPI_File_write_at(fh, (MPI_Offset)me * BLK * (MPI_Offset)sizeof(long), mine, BLK,
                                     MPI_LONG, MPI_STATUS_IGNORE));
+            CHECK(MPI_File_open(MPI_COMM_WORLD, NAME, MPI_MODE_RDWR | MPI_MODE_DELETE_ON_CLOSE,
+                                MPI_INFO_NULL, &fh2));
+            CHECK(MPI_File_open(MPI_COMM_SELF, NAME, MPI_MODE_RDWR | MPI_MODE_DELETE_ON_CLOSE,
+                                MPI_INFO_NULL, &fh3));
         }
         long got = 0;
         if (fh != MPI_FILE_NULL) {
@@ -47,9 +57,13 @@ int main(int argc, char **argv)
             CHECK(MPI_File_sync(fh));
             CHECK(MPI_Barrier(MPI_COMM_WORLD));
             CHECK(MPI_File_sync(fh));
+            CHECK(MPI_File_sync(fh2));
+            CHECK(MPI_File_sync(fh3));
             MPI_Offset rat = (MPI_Offset)((me + 1) % np) * BLK * (MPI_Offset)sizeof(long);
-            CHECK(MPI_File_read_at(fh, rat, right, BLK, MPI_LONG, MPI_STATUS_IGNORE));
-            got = mpi4_digest(right, BLK);
+            MPI_Offset lat = (MPI_Offset)((me + np - 1) % np) * BLK * (MPI_Offset)sizeof(long);
+            CHECK(MPI_File_read_at(fh2, rat, right, BLK, MPI_LONG, MPI_STATUS_IGNORE));
+            CHECK(MPI_File_read_at(fh3, lat, left, BLK, MPI_LONG, MPI_STATUS_IGNORE));
+            got = mpi4_digest(right, BLK) + 7 * mpi4_digest(left, BLK);
             CHECK(MPI_Barrier(MPI_COMM_WORLD)); /* every read done before the next write */
         }
         mpi4_ckpt_step(&run, s);
@@ -59,6 +73,9 @@ int main(int argc, char **argv)
         if (s == 5) {
             CHECK(MPI_File_close(&fh));
             what = access(NAME, F_OK) == 0 ? "closed, still there" : "closed, gone";
+            CHECK(MPI_Barrier(MPI_COMM_WORLD)); /* every rank looked before the others close */
+            MPI_File_close(&fh2); /* their deletes find the file gone: an error, not looked at */
+            MPI_File_close(&fh3);
         }
         long g = mpi4_sum(got);
         if (me == 0)
