@@ -265,6 +265,16 @@ st=$?
 [ $st = 0 ] && [ "$(grep -c "warning: --ckpt-local" "$W/m.err")" = 1 ] &&
     grep -q "given no rank (its hosts: $far.1; $far.2): " "$W/m.err" ||
     { fail "an MPMD line given two other hosts: status $st, not one warning naming both:"; sed 's/^/    /' "$W/m.err" "$W/m.out"; }
+# an MPMD line whose hosts come from a hostfile before the first program (Open MPI's --hostfile,
+# Hydra's -f apply to every program): the warning too (diffrev43 R-L1: refused, the second
+# program taken for one given no host)
+echo "$far.3" >"$W/far.hosts"
+( clean_exec REVIVE_LOCAL_DIR=$W/scratch "$COORD" --flavor fake --user-args 5 -hostfile "$W/far.hosts" rank : \
+    rank --prog 2 --prog 4 -- "$FLAUNCH" -np 1 "$FRANK" --iters 10 ) >"$W/m.out" 2>"$W/m.err"
+st=$?
+[ $st = 0 ] && [ "$(grep -c "warning: --ckpt-local" "$W/m.err")" = 1 ] &&
+    grep -q "given no rank (its hosts: $far.3; $far.3): " "$W/m.err" ||
+    { fail "an MPMD line after a hostfile of another host: status $st, not one warning:"; sed 's/^/    /' "$W/m.err" "$W/m.out"; }
 wait_no_strays
 pass "--ckpt-local not private on a launch host given no rank: one warning, the job runs; its ranks' hosts refuse the checkpoint naming the host; given a rank (by name, address, in a long hostfile, after an MPMD ':'): refused"
 finish

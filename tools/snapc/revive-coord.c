@@ -102,8 +102,10 @@ static int launch_host_among(const char *hosts)
 
 /* 1 when a rank of program K (cfg->progs[K]) may run on this host: its launcher options (those
  * before the first program; for a later program of an MPMD line "... : OPTIONS PROG ...",
- * those after the ':' before it) name no host, name this one, or name more hosts than HOSTS
- * holds (cut: the rest cannot be told); else 0 and HOSTS lists them. */
+ * those after the ':' before it, or when they name no host the options before the first
+ * program, where Open MPI's --hostfile and Hydra's -f apply to every program: diffrev43 R-L1)
+ * name no host, name this one, or name more hosts than HOSTS holds (cut: the rest cannot be
+ * told); else 0 and HOSTS lists them. */
 static int runs_here(const struct snapc_coord_cfg *cfg, int k, char *hosts, size_t len)
 {
     int to = cfg->nprogs > 0 ? cfg->progs[k] : cfg->nuser_args, from = 0;
@@ -116,6 +118,8 @@ static int runs_here(const struct snapc_coord_cfg *cfg, int k, char *hosts, size
             return 1; /* no ':' between the two programs: their options cannot be told apart */
     }
     if (snapc_hosts_list_args(cfg->user_args + from, to - from, hosts, len, &np))
+        return 1;
+    if (!hosts[0] && k > 0 && snapc_hosts_list_args(cfg->user_args, cfg->progs[0], hosts, len, &np))
         return 1;
     return !hosts[0] || launch_host_among(hosts);
 }
