@@ -520,13 +520,8 @@ int pml_capture_self(const char *image_path, char *err, size_t errlen)
     return e;
 }
 
-/* REVIVE_FILE_DATA_MAX (mpirun -am ft-enable-cr --ckpt-file-data-max SIZE and restart-mpi's
- * option of that name set it for every rank): the bytes of saved files the rank's image may hold; unset: libcr's default (1 GiB);
- * 0: no limit. 0, or -EINVAL with the reason in err (a value that is no size). */
-static int file_data_limit(struct crs_ckpt_opts *o, char *err, size_t len)
+int pml_file_data_max(uint64_t *bytes)
 {
-    o->file_data_hint = "mpirun -am ft-enable-cr --ckpt-file-data-max SIZE, or "
-                        "REVIVE_FILE_DATA_MAX=SIZE for the ranks";
     /* a restarted job: restart-mpi's environment first (the application keeps its own) */
     const char *v = pml_restart_getenv("REVIVE_FILE_DATA_MAX");
     if (!v)
@@ -534,12 +529,28 @@ static int file_data_limit(struct crs_ckpt_opts *o, char *err, size_t len)
     uint64_t b;
     if (!v || !*v)
         return 0;
-    if (revive_size_arg(v, &b) < 0) {
+    if (revive_size_arg(v, &b) < 0)
+        return -1;
+    *bytes = b ? b : UINT64_MAX;
+    return 1;
+}
+
+/* The capture's limit from pml_file_data_max: 0, or -EINVAL with the reason in err (a value
+ * that is no size). */
+static int file_data_limit(struct crs_ckpt_opts *o, char *err, size_t len)
+{
+    o->file_data_hint = "mpirun -am ft-enable-cr --ckpt-file-data-max SIZE, or "
+                        "REVIVE_FILE_DATA_MAX=SIZE for the ranks";
+    uint64_t b;
+    int set = pml_file_data_max(&b);
+    if (set < 0) {
+        const char *v = pml_restart_getenv("REVIVE_FILE_DATA_MAX");
         snprintf(err, len, "REVIVE_FILE_DATA_MAX=%.64s is no size (give one such as 4G, 512M, or "
-                 "0 for no limit)", v);
+                 "0 for no limit)", v ? v : getenv("REVIVE_FILE_DATA_MAX"));
         return -EINVAL;
     }
-    o->file_data_max = b ? b : UINT64_MAX;
+    if (set)
+        o->file_data_max = b;
     return 0;
 }
 

@@ -675,6 +675,12 @@ int pml_rank_finalize(int (*const *lower_finalize)(void)); /* counted, in_cs, th
 void pml_agent_notify(void);
 int pml_agent_raise(uint64_t cid, uint64_t target);
 int pml_capture(const char *image_path, struct snapc_capture_result *r);
+/* REVIVE_FILE_DATA_MAX (mpirun -am ft-enable-cr --ckpt-file-data-max SIZE and restart-mpi's
+ * option of that name set it for every rank; a restarted job reads restart-mpi's value): the
+ * bytes of saved files a rank's image may hold. 1 with *bytes set (UINT64_MAX: no limit, for
+ * 0), 0 when unset (libcr's default, CRS_FILE_DATA_MAX_DEFAULT, applies), -1 a value that is
+ * no size. */
+int pml_file_data_max(uint64_t *bytes);
 /* The same from the program's own thread, without a coordinator (pml_restart_capture): 0, 1 in
  * the restarted rank (MPI is back), or -errno with the message in err. */
 int pml_capture_self(const char *image_path, char *err, size_t errlen);

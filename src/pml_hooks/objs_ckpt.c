@@ -57,8 +57,7 @@
 #include "crs/base/capture_filter.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/objs_line.h"
-#include "pml_hooks/restart.h" /* pml_restart_getenv */
-#include "common/size_arg.h"
+#include "pml_hooks/ckpt.h" /* pml_file_data_max */
 #include "crs/base/component.h" /* CRS_FILE_DATA_MAX_DEFAULT */
 
 static int cmp_ref(const void *a, const void *b)
@@ -211,19 +210,14 @@ static void drop_own_fd(int fd)
  * its memory, so into its image. The job's close deletes such a file (Open MPI's MPI_Finalize,
  * at --term, too), and a restart needs what it held at the snapshot: newuser13 F1, every restart
  * after the job's end was refused ("the MPI file ... is gone"), on MPICH the second one. */
-/* The bytes of files an image may hold (REVIVE_FILE_DATA_MAX, as the capture reads it for files
- * deleted while open: capture.c file_data_limit; 0 = no limit; a value that is no size is the
- * capture's to refuse): a scratch file is such a file, and a copy beyond it could bring the
- * OOM killer to a running rank instead of a refusal (diffrev43 R-M1). */
+/* The bytes of files an image may hold, as the capture applies it to files deleted while open:
+ * a scratch file is such a file, and a copy beyond it could bring the OOM killer to a running
+ * rank instead of a refusal (diffrev43 R-M1). A value that is no size is the capture's to
+ * refuse. */
 static uint64_t scratch_limit(void)
 {
-    const char *v = pml_restart_getenv("REVIVE_FILE_DATA_MAX");
-    if (!v)
-        v = getenv("REVIVE_FILE_DATA_MAX");
     uint64_t b;
-    if (!v || !*v || revive_size_arg(v, &b) < 0)
-        return CRS_FILE_DATA_MAX_DEFAULT;
-    return b ? b : UINT64_MAX;
+    return pml_file_data_max(&b) > 0 ? b : CRS_FILE_DATA_MAX_DEFAULT;
 }
 
 static int keep_scratch(struct pml_file *f, off_t size, char *err, size_t errlen)
