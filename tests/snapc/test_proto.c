@@ -39,6 +39,16 @@ static void feed(struct snapc_event ev)
     CHECK_EQ(snapc_proto_event(&P, &ev), 0);
 }
 
+/* The job's 2 ranks connect (a job reset with 0 ranks starts): the last HELLO's actions kept. */
+static void two_ranks_connect(void)
+{
+    for (int r = 0; r < 2; r++) {
+        struct snapc_event h = {.type = SNAPC_EV_HELLO, .rank = r};
+        h.u.hello.world_size = 2;
+        feed(h);
+    }
+}
+
 /* The index of the first action of type t in the last event's actions, or -1. */
 static int act(int t)
 {
@@ -530,12 +540,7 @@ static void test_timeouts(void)
         feed(ev);
         CHECK_EQ(P.next_timeout_s, 10);
         if (order == 2) {
-            /* the job's ranks connect: the queued snapshot begins */
-            for (int r = 0; r < 2; r++) {
-                struct snapc_event h = {.type = SNAPC_EV_HELLO, .rank = r};
-                h.u.hello.world_size = 2;
-                feed(h);
-            }
+            two_ranks_connect(); /* the queued snapshot begins */
         } else {
             to_captured(2);
             committed(0, NULL);
@@ -1222,11 +1227,7 @@ static void test_shared_wait(void)
                 request(3, SNAPC_TOOL_WAIT | asks[j]);
                 CHECK_EQ(P.nnext, 2);
                 if (starting) {
-                    for (int r = 0; r < 2; r++) {
-                        struct snapc_event h = {.type = SNAPC_EV_HELLO, .rank = r};
-                        h.u.hello.world_size = 2;
-                        feed(h);
-                    }
+                    two_ranks_connect();
                 } else {
                     to_captured(2);
                     committed(0, NULL);
