@@ -614,6 +614,13 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
      * ranks' limit is mpirun's --ckpt-file-data-max, which a refusal names (cr_checkpoint's
      * option, which it named, is no MPI user's: review MEDIUM-6) */
     e = file_data_limit(&o, r->err, sizeof r->err);
+    /* the copies of MPI_MODE_DELETE_ON_CLOSE files (objs_ckpt.c), within the same limit */
+    uint64_t max = o.file_data_max == UINT64_MAX ? 0
+                   : o.file_data_max                ? o.file_data_max
+                                                    : CRS_FILE_DATA_MAX_DEFAULT;
+    uint64_t scratch = 0;
+    if (!e)
+        e = pml_objs_keep_scratch(max, &scratch, r->err, sizeof r->err);
     if (e) {
         pml_restart_done(0, NULL, 0);
         crs_durable_abort(&d);

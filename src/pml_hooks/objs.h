@@ -120,6 +120,11 @@ extern struct pml_file *pml_files;  /* the list, oldest first */
 /* The birth time of the file at path in ns (statx STATX_BTIME), or 0 when the file system or the
  * kernel does not say (then identity is device and inode alone). */
 int64_t pml_file_btime_ns(const char *path);
+/* objs_ckpt.c, in the capture (capture.c), before the image is taken: each MPI_MODE_DELETE_ON_CLOSE
+ * file this rank is rank 0 of the communicator of is copied into its memory (struct pml_file
+ * kept), at most max bytes in all (0: no limit), *held set to the bytes copied. 0, or -EFBIG
+ * beyond max, -ENOMEM, -errno of the read, with the reason in err and no copy kept. */
+int pml_objs_keep_scratch(uint64_t max, uint64_t *held, char *err, size_t errlen);
 /* objs_ckpt.c: the copies of MPI_MODE_DELETE_ON_CLOSE files a snapshot kept, freed once the job
  * runs on (the image has them) */
 void pml_objs_kept_free(void);

@@ -57,8 +57,6 @@
 #include "crs/base/capture_filter.h"
 #include "pml_hooks/halves.h"
 #include "pml_hooks/objs_line.h"
-#include "pml_hooks/ckpt.h" /* pml_file_data_max */
-#include "crs/base/component.h" /* CRS_FILE_DATA_MAX_DEFAULT */
 
 static int cmp_ref(const void *a, const void *b)
 {
@@ -209,28 +207,13 @@ static void drop_own_fd(int fd)
 /* A file opened with MPI_MODE_DELETE_ON_CLOSE: its communicator's rank 0 reads its bytes into
  * its memory, so into its image. The job's close deletes such a file (Open MPI's MPI_Finalize,
  * at --term, too), and a restart needs what it held at the snapshot: newuser13 F1, every restart
- * after the job's end was refused ("the MPI file ... is gone"), on MPICH the second one. */
-/* The bytes of files an image may hold, as the capture applies it to files deleted while open:
- * a scratch file is such a file, and a copy beyond it could bring the OOM killer to a running
- * rank instead of a refusal (diffrev43 R-M1). A value that is no size is the capture's to
- * refuse. */
-static uint64_t scratch_limit(void)
+ * after the job's end was refused ("the MPI file ... is gone"), on MPICH the second one. The
+ * size is the one settle_file read after the flush (nobody writes the file since: every
+ * application thread is out of MPI, the members' flushes met in the settling's barrier). */
+static int keep_scratch(struct pml_file *f, uint64_t held, uint64_t max, char *err, size_t errlen)
 {
-    uint64_t b;
-    return pml_file_data_max(&b) > 0 ? b : CRS_FILE_DATA_MAX_DEFAULT;
-}
-
-static int keep_scratch(struct pml_file *f, off_t size, char *err, size_t errlen)
-{
-    free(f->kept);
-    f->kept = NULL;
-    f->kept_len = 0;
-    if (!(f->amode & MPI_MODE_DELETE_ON_CLOSE) || f->comm_rank != 0)
-        return 0;
-    uint64_t held = (uint64_t)(size > 0 ? size : 0), max = scratch_limit();
-    for (struct pml_file *o = pml_files; o; o = o->next)
-        held += o->kept_len;
-    if (held > max) {
+    off_t size = f->size;
+    if (max && held + (uint64_t)size > max) {
         snprintf(err, errlen, "the MPI file %s, opened with MPI_MODE_DELETE_ON_CLOSE, holds %llu MiB "
                  "that the snapshot must keep; with the rank's other such files that is more than "
                  "the %llu MiB an image may hold of saved files: raise the limit (mpirun -am "
@@ -271,6 +254,27 @@ static int keep_scratch(struct pml_file *f, off_t size, char *err, size_t errlen
     }
     f->kept = buf;
     f->kept_len = got;
+    return 0;
+}
+
+/* In the capture, not in the drain's settling (settle_file): a copy that cannot be taken is the
+ * image's failure, and the coordinator names the step that failed ("could not write its image";
+ * from the drain it said "could not drain its messages": diffrev43 R-L3). */
+int pml_objs_keep_scratch(uint64_t max, uint64_t *held, char *err, size_t errlen)
+{
+    pml_objs_kept_free();
+    *held = 0;
+    for (struct pml_file *f = pml_files; f; f = f->next) {
+        if (!(f->amode & MPI_MODE_DELETE_ON_CLOSE) || f->comm_rank != 0)
+            continue;
+        int e = keep_scratch(f, *held, max, err, errlen);
+        if (e) {
+            pml_objs_kept_free();
+            *held = 0;
+            return e;
+        }
+        *held += f->kept_len;
+    }
     return 0;
 }
 
@@ -324,7 +328,7 @@ static int settle_file(struct pml_file *f, char *err, size_t errlen)
     f->size = sb.st_size;
     f->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
     f->btime_ns = pml_file_btime_ns(f->abspath);
-    return keep_scratch(f, sb.st_size, err, errlen);
+    return 0;
 }
 
 int64_t pml_file_btime_ns(const char *path)

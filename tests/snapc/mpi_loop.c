@@ -12,7 +12,11 @@
  * With "scratch BYTES" every rank keeps a scratch file of BYTES bytes in $TMPDIR open after
  * deleting it (the image must hold its bytes: tests/snapc/mpi_scratch.sh) and checks its bytes
  * at the end ("scratch ok" or "scratch BAD" from each rank).
- * Usage: mpi_loop ITERS [mpix K]... [hold FILE] [seen DIR] [scratch BYTES] */
+ * With "mpiscratch BYTES" the ranks open mpiscratch.tmp (in the working folder) on MPI_COMM_WORLD
+ * with MPI_MODE_DELETE_ON_CLOSE and write BYTES bytes into it, BYTES more when they reach the hold
+ * (halfway: a snapshot taken earlier, "mpix K", holds a smaller file than one taken at the hold),
+ * check them at the end ("mpiscratch ok" or "mpiscratch BAD" from each rank) and close it.
+ * Usage: mpi_loop ITERS [mpix K]... [hold FILE] [seen DIR] [scratch BYTES] [mpiscratch BYTES] */
 #include <glob.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -21,6 +25,29 @@
 #include <unistd.h>
 
 #include "mpix_ckpt.h"
+
+/* Part p of rank r of mpiscratch.tmp: written (write 1, then synced), or read and checked
+ * (write 0: the number of wrong bytes, chunk + 1 when the read failed). */
+static long mpiscratch_part(MPI_File f, char *buf, long chunk, int r, int n, int p, int write)
+{
+    MPI_Offset at = ((MPI_Offset)p * n + r) * chunk;
+    if (write) {
+        for (long k = 0; k < chunk; k++)
+            buf[k] = (char)((k * 13 + r + p * 5) & 0xff);
+        if (MPI_File_write_at(f, at, buf, (int)chunk, MPI_BYTE, MPI_STATUS_IGNORE) != MPI_SUCCESS ||
+            MPI_File_sync(f) != MPI_SUCCESS) {
+            fprintf(stderr, "rank %d: cannot write mpiscratch.tmp\n", r);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+        return 0;
+    }
+    if (MPI_File_read_at(f, at, buf, (int)chunk, MPI_BYTE, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        return chunk + 1;
+    long bad = 0;
+    for (long k = 0; k < chunk; k++)
+        bad += buf[k] != (char)((k * 13 + r + p * 5) & 0xff);
+    return bad;
+}
 
 int main(int argc, char **argv)
 {
@@ -32,7 +59,7 @@ int main(int argc, char **argv)
     long mpix_at[8];
     int nmpix = 0;
     const char *hold = NULL, *seen = NULL;
-    long scratch = 0;
+    long scratch = 0, mpiscratch = 0;
     for (int a = 2; a + 1 < argc; a += 2) {
         if (strcmp(argv[a], "mpix") == 0 && nmpix < 8)
             mpix_at[nmpix++] = atol(argv[a + 1]);
@@ -42,6 +69,8 @@ int main(int argc, char **argv)
             seen = argv[a + 1];
         else if (strcmp(argv[a], "scratch") == 0)
             scratch = atol(argv[a + 1]);
+        else if (strcmp(argv[a], "mpiscratch") == 0)
+            mpiscratch = atol(argv[a + 1]);
     }
     FILE *sf = NULL;
     if (scratch > 0) {
@@ -54,11 +83,29 @@ int main(int argc, char **argv)
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
     }
+    /* mpiscratch.tmp: part p of rank r at ((p * n) + r) * chunk */
+    MPI_File mf = MPI_FILE_NULL;
+    long chunk = mpiscratch / n;
+    char *mbuf = mpiscratch > 0 ? malloc((size_t)chunk + 1) : NULL;
+    if (mpiscratch > 0) {
+        if (!mbuf || MPI_File_open(MPI_COMM_WORLD, "mpiscratch.tmp",
+                                   MPI_MODE_CREATE | MPI_MODE_RDWR | MPI_MODE_DELETE_ON_CLOSE,
+                                   MPI_INFO_NULL, &mf) != MPI_SUCCESS) {
+            fprintf(stderr, "rank %d: cannot open mpiscratch.tmp\n", r);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+        mpiscratch_part(mf, mbuf, chunk, r, n, 0, 1);
+    }
     MPI_Comm half;
     MPI_Comm_split(MPI_COMM_WORLD, r % 2, r, &half);
     double acc = 0;
-    int held = 0;
+    int held = 0, grown = 0;
     for (long i = 0; i < iters; i++) {
+        if (mf != MPI_FILE_NULL && i == iters / 2 && !grown++) {
+            /* before FILE.held: a snapshot at the hold holds the grown file */
+            mpiscratch_part(mf, mbuf, chunk, r, n, 1, 1);
+            MPI_Barrier(MPI_COMM_WORLD);
+        }
         if (hold && i == iters / 2 && r == 0 && !held++) {
             /* FILE.held: every rank is past its start (scratch file made) and holds */
             char path[4096];
@@ -118,6 +165,12 @@ int main(int argc, char **argv)
         printf("rank %d: scratch %s\n", r, bad || k != scratch ? "BAD" : "ok");
         fclose(sf);
     }
+    if (mf != MPI_FILE_NULL) {
+        long bad = mpiscratch_part(mf, mbuf, chunk, r, n, 0, 0) + mpiscratch_part(mf, mbuf, chunk, r, n, 1, 0);
+        printf("rank %d: mpiscratch %s\n", r, bad ? "BAD" : "ok");
+        MPI_File_close(&mf);
+    }
+    free(mbuf);
     double tot;
     MPI_Reduce(&acc, &tot, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
     if (r == 0)

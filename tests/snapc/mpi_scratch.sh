@@ -9,6 +9,12 @@
 # native result and its scratch bytes intact; restart-mpi of a --term snapshot also gives them.
 # REVIVE_FILE_DATA_MAX=lots refuses the checkpoint naming the variable; a bad
 # --ckpt-file-data-max is refused by mpirun before the launch.
+# A MPI_MODE_DELETE_ON_CLOSE file (mpi_loop's "mpiscratch": rank 0 of its communicator copies it
+# into its image) over the limit (diffrev43 R-L3): an earlier snapshot (MPIX_Checkpoint, the file
+# below the limit then) commits; at the hold (the file grown past the limit) "no checkpoint" names
+# the file, the option and the step that failed (rank 0 could not write its image; it said "could
+# not drain its messages", which had not failed); the job runs on to the native result, no other
+# snapshot is offered, and the earlier one verifies and restarts to the native result.
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 snapc_mpi_setup scratch
@@ -17,14 +23,15 @@ timeout -k 5 300 "$launcher" -n $np "$bin" $iters scratch $sz >"$W/native.out" 2
     { fail "native run"; cat "$W/native.err"; finish; }
 [ "$(grep -c "scratch ok" "$W/native.out")" = $np ] || { fail "native scratch"; cat "$W/native.out"; }
 # run_job NAME [VAR=VALUE...] -- MPIRUN OPTIONS...: the job (holding halfway until NAME.go) in
-# the background; JOB = mpirun's pid
+# the background; JOB = mpirun's pid. The program's options after the hold: ${prog[@]}.
+prog=(scratch $sz)
 run_job() {
     local name=$1 envs=()
     shift
     while [ "$1" != -- ]; do envs+=("$1"); shift; done
     shift
     ( PATH=$(dirname "$launcher"):$PATH clean_exec "${envs[@]}" "$wrapper" -am ft-enable-cr "$@" \
-        -n $np "$bin" $iters hold "$W/$name.go" scratch $sz ) >"$W/$name.out" 2>"$W/$name.err" &
+        -n $np "$bin" $iters hold "$W/$name.go" "${prog[@]}" ) >"$W/$name.out" 2>"$W/$name.err" &
     JOB=$!; jobs_started="$jobs_started $JOB"
     wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||
         fail "the job $name did not start Revive's mpirun"
@@ -81,5 +88,46 @@ finish_job env
     >"$W/bad.out" 2>"$W/bad.err" && fail "mpirun --ckpt-file-data-max 3X started"
 grep -q -- "--ckpt-file-data-max needs a size such as 4G" "$W/bad.err" || { fail "mpirun's refusal"; cat "$W/bad.err"; }
 pass "$flavor: a bad limit: the checkpoint refused naming the variable, mpirun refuses a bad option"
+
+# restart_ok NAME SNAPSHOT: restart-mpi SNAPSHOT (the hold's NAME.go there) ends with the native
+# result, every rank's "WHAT ok" for each WHAT in ${oks[@]}
+restart_ok() {
+    ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_RESTART_RANK=$B/tools/revive-restart-rank \
+        timeout -k 5 300 "$RESTART" "$2" ) >"$W/$1.r.out" 2>"$W/$1.r.err" || { fail "$1: restart-mpi: status $?"; tail -5 "$W/$1.r.err"; }
+    grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/$1.r.out") || { fail "$1: restart: result differs"; cat "$W/$1.r.out"; }
+    for what in "${oks[@]}"; do
+        [ "$(grep -c "$what ok" "$W/$1.r.out")" = $np ] || { fail "$1: restart: $what bytes"; cat "$W/$1.r.out"; }
+    done
+}
+# after_refusal NAME: the job NAME, whose snapshot at the hold was refused, runs on to the native
+# result with its bytes (${oks[@]}); its snapshot directory offers sequence 0 alone, which
+# verifies and restarts to the native result
+after_refusal() {
+    kill -0 $JOB || fail "$1: the job ended"
+    touch "$W/$1.go"
+    wait $JOB || fail "$1: the job's status $?"
+    grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/$1.out") || { fail "$1: result differs"; cat "$W/$1.out"; }
+    for what in "${oks[@]}"; do
+        [ "$(grep -c "$what ok" "$W/$1.out")" = $np ] || { fail "$1: $what bytes"; cat "$W/$1.out"; }
+    done
+    local jd
+    jd=$(echo "$W/$1.sn"/revive_global_snapshot_*.ckpt)
+    [ "$(ls "$jd"/*/snapshot.meta 2>/dev/null | wc -l)" = 1 ] && [ -f "$jd/0/snapshot.meta" ] ||
+        fail "$1: committed: $(ls "$jd"/*/snapshot.meta 2>/dev/null | tr '\n' ' '), not sequence 0 alone"
+    expect_rc 0 "$1: ckpt-info --verify of the earlier snapshot" "$INFO" --verify "$jd/0"
+    restart_ok "$1" "$jd"
+}
+
+msz=$((3 << 20))
+prog=(mpix 100 mpiscratch $msz) oks=(mpiscratch)
+run_job big -- --ckpt-dir "$W/big.sn" --ckpt-file-data-max 4M
+expect_rc 1 "a snapshot with a MPI_MODE_DELETE_ON_CLOSE file over the limit" timeout 300 "$CKPT" --wait $JOB &&
+    err_has "no checkpoint" &&
+    err_has "rank 0 could not write its image: the MPI file $W/mpiscratch.tmp, opened with MPI_MODE_DELETE_ON_CLOSE, holds 6 MiB" &&
+    err_has "the 4 MiB" && err_has "--ckpt-file-data-max SIZE" && err_has "REVIVE_FILE_DATA_MAX"
+cat "$W/cmd.err"
+grep -q "MPIX_Checkpoint ok flag 0" "$W/big.out" || { fail "big: the earlier snapshot"; cat "$W/big.out"; }
+after_refusal big
+pass "$flavor: a MPI_MODE_DELETE_ON_CLOSE file over the limit: no checkpoint, naming the file, the option and the image; the job ran on; the earlier snapshot restarts"
 wait_no_strays
 finish
