@@ -25,6 +25,11 @@ static void on_sig(int s)
     got_sig = s;
 }
 
+static void on_child(int s)
+{
+    (void)s; /* only wakes sigsuspend */
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4 || strcmp(argv[1], "-np") != 0) {
@@ -44,10 +49,26 @@ int main(int argc, char **argv)
     char fds[16], sz[16];
     snprintf(fds, sizeof fds, "%d", fd);
     snprintf(sz, sizeof sz, "%d", n);
+    /* The signals stay blocked except inside sigsuspend: one that came between the got_sig
+     * check and a blocking waitpid was lost (the ranks ran on until they ended by themselves). */
+    sigset_t held, before, waiting;
+    sigemptyset(&held);
+    sigaddset(&held, SIGINT);
+    sigaddset(&held, SIGTERM);
+    sigaddset(&held, SIGHUP);
+    sigaddset(&held, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &held, &before);
+    waiting = before;
+    sigdelset(&waiting, SIGINT);
+    sigdelset(&waiting, SIGTERM);
+    sigdelset(&waiting, SIGHUP);
+    sigdelset(&waiting, SIGCHLD);
     struct sigaction sa = {.sa_handler = on_sig};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    struct sigaction sc = {.sa_handler = on_child};
+    sigaction(SIGCHLD, &sc, NULL);
     pid_t *pids = calloc((size_t)n, sizeof *pids);
     for (int r = 0; r < n; r++) {
         pid_t p = fork();
@@ -66,6 +87,8 @@ int main(int argc, char **argv)
             signal(SIGINT, SIG_DFL);
             signal(SIGTERM, SIG_DFL);
             signal(SIGHUP, SIG_DFL);
+            signal(SIGCHLD, SIG_DFL);
+            sigprocmask(SIG_SETMASK, &before, NULL);
             execvp(argv[3], argv + 3);
             fprintf(stderr, "fake_launch: cannot run %s: %s\n", argv[3], strerror(errno));
             _exit(127);
@@ -85,7 +108,11 @@ int main(int argc, char **argv)
                 status = 128 + got_sig;
         }
         int st;
-        pid_t p = waitpid(-1, &st, 0);
+        pid_t p = waitpid(-1, &st, WNOHANG);
+        if (p == 0) {
+            sigsuspend(&waiting); /* returns once a handler ran: a signal or a child's end */
+            continue;
+        }
         if (p < 0) {
             if (errno == EINTR)
                 continue;
