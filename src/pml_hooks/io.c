@@ -454,8 +454,11 @@ SPLIT_END(write_ordered, const)
 
 /* ---- user data representations ------------------------------------------------------------- */
 /* The library calls the layer's functions with its own datatypes and, as extra state, the
- * registration; they call the program's with its datatype and extra state. The registration
- * lives in the application's memory, so a restart registers the same functions again. */
+ * registration; they call the program's with its datatype and extra state. A registration the
+ * library accepted is recorded, but nothing registers it again at a restart: the replay has no
+ * function for MPI_Register_datarep, so a record holding one is refused ("cannot be replayed",
+ * replay.c) rather than restarted without the program's conversion functions. Open MPI 4.1 and
+ * MPICH 4.0 refuse every registration natively (docs/mpi.md), so no record holds one today. */
 struct pml_datarep {
     MPI_Datarep_conversion_function *read, *write;
     MPI_Datarep_extent_function *extent;
@@ -511,7 +514,7 @@ int MPI_Register_datarep(const char *datarep, MPI_Datarep_conversion_function *r
         free(d);
         return rc;
     }
-    /* the record holds the registration, which the replay registers again */
+    /* recorded: a restart then refuses the job (no replay function, above) instead of losing it */
     struct pml_rec *R = pml_rec_open(PML_FID_MPI_Register_datarep);
     pml_rec_str(R, d->name);
     pml_rec_ptr(R, (const void *)read_fn);
