@@ -212,10 +212,11 @@ int snapc_coord_run(const struct snapc_coord_cfg *cfg)
     sigset_t set, old;
     take_signals(cfg, &set, &old);
     settings(cfg);
-    /* the hosts named to the launcher are known (restart-mpi checked a restart's) */
+    /* the hosts named to the launcher, for every program, are known (restart-mpi checked a
+     * restart's) */
     if (!cfg->restart_of &&
-        snapc_hosts_check_args(cfg->user_args, cfg->nprogs > 0 ? cfg->progs[0] : cfg->nuser_args,
-                               err, sizeof err) < 0) {
+        snapc_hosts_check_progs(cfg->user_args, cfg->nuser_args, cfg->progs, cfg->nprogs, err,
+                                sizeof err) < 0) {
         fprintf(stderr, "revive-coord: %s\n", err);
         return 1;
     }

@@ -157,8 +157,9 @@ static void describe(struct snapc_sbuf *b)
     int n = coord.p.nranks;
     long np = 0;
     char hosts[1024] = "";
-    int nargs = coord.cfg->nprogs > 0 ? coord.cfg->progs[0] : coord.cfg->nuser_args;
-    snapc_hosts_list_args(coord.cfg->user_args, nargs, hosts, sizeof hosts, &np);
+    /* every program's options of an MPMD line: their hosts, the sum of their -n */
+    snapc_hosts_list_progs(coord.cfg->user_args, coord.cfg->nuser_args, coord.cfg->progs,
+                           coord.cfg->nprogs, hosts, sizeof hosts, &np);
     if (n == 0 && np > 0)
         n = (int)np;
     int conn = 0;

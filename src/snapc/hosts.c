@@ -161,11 +161,10 @@ static int add_host(const char *name, size_t len, char *out, size_t outlen)
     return 0;
 }
 
-int snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np)
+/* snapc_hosts_list_args, adding to what out holds */
+static int list_more(char *const *args, int n, char *out, size_t outlen, long *np)
 {
     int cut = 0;
-    if (outlen)
-        out[0] = 0;
     *np = 0;
     for (int i = 0; i < n; i++) {
         const char *value = i + 1 < n ? args[i + 1] : NULL;
@@ -197,5 +196,60 @@ int snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, lo
             fclose(f);
         }
     }
+    return cut;
+}
+
+int snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np)
+{
+    if (outlen)
+        out[0] = 0;
+    return list_more(args, n, out, outlen, np);
+}
+
+int snapc_prog_options(char *const *args, int n, const int *progs, int nprogs, int k, int *from)
+{
+    *from = 0;
+    if (nprogs <= 0)
+        return n;
+    int to = progs[k];
+    if (k == 0)
+        return to;
+    int f = to;
+    while (f > progs[k - 1] + 1 && strcmp(args[f - 1], ":"))
+        f--;
+    if (f == progs[k - 1] + 1)
+        return -1;
+    *from = f;
+    return to;
+}
+
+int snapc_hosts_check_progs(char *const *args, int n, const int *progs, int nprogs, char *err,
+                            size_t errlen)
+{
+    for (int k = 0; k < (nprogs > 0 ? nprogs : 1); k++) {
+        int from, to = snapc_prog_options(args, n, progs, nprogs, k, &from);
+        if (to >= 0 && snapc_hosts_check_args(args + from, to - from, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int snapc_hosts_list_progs(char *const *args, int n, const int *progs, int nprogs, char *out,
+                           size_t outlen, long *np)
+{
+    int cut = 0, unknown = 0;
+    if (outlen)
+        out[0] = 0;
+    *np = 0;
+    for (int k = 0; k < (nprogs > 0 ? nprogs : 1); k++) {
+        long one = 0;
+        int from, to = snapc_prog_options(args, n, progs, nprogs, k, &from);
+        if (to >= 0)
+            cut |= list_more(args + from, to - from, out, outlen, &one);
+        unknown |= one <= 0;
+        *np += one > 0 ? one : 0;
+    }
+    if (unknown)
+        *np = 0;
     return cut;
 }

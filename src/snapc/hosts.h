@@ -43,4 +43,20 @@ int snapc_hosts_check_args(char *const *args, int n, char *err, size_t errlen);
  * not fit in out (the list is cut: a caller deciding by it cannot tell what is left out), else 0. */
 int snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np);
 
+/* An MPMD line "OPTIONS PROG ARGS : OPTIONS PROG ARGS ..." (ARGS[0..n), PROGS[0..nprogs) the
+ * positions of the programs, ascending; nprogs 0: all n are options). Program K's launcher
+ * options are those before the first program, for a later one those after the ':' before it.
+ * Sets *from and returns their end (PROGS[K], or n when nprogs is 0); -1 when no ':' stands
+ * between program K and the one before (its options cannot be told from that one's arguments). */
+int snapc_prog_options(char *const *args, int n, const int *progs, int nprogs, int k, int *from);
+
+/* snapc_hosts_check_args on every program's options (snapc_prog_options). */
+int snapc_hosts_check_progs(char *const *args, int n, const int *progs, int nprogs, char *err,
+                            size_t errlen);
+
+/* snapc_hosts_list_args over every program's options: the hosts of all of them, each once, and
+ * in *np the sum of their numbers of processes (0 when a program gives none: not known). */
+int snapc_hosts_list_progs(char *const *args, int n, const int *progs, int nprogs, char *out,
+                           size_t outlen, long *np);
+
 #endif

@@ -244,4 +244,24 @@ expect_rc 1 "no --wait, --timeout 1, a job starting for longer" "$CKPT" --timeou
 grep -q "try again in a moment" "$W/cmd.err" && fail "a job starting for longer than --timeout: still 'try again in a moment'"
 kill -TERM $JOB; wait $JOB; wait $waiter
 pass "--wait --timeout on a job still starting: progress said, given up after the timeout naming what is missing; without --wait, past --timeout: named too"
+
+# an MPMD line "OPTIONS PROG : OPTIONS PROG" (coord.c and coord_startwait.c read only the options
+# before the first program): a later program's unknown host refused at the launch in one line;
+# --wait giving up on such a job no rank of which connects counts every program's ranks and names
+# every program's hosts. The launcher a script that only waits (it starts no rank).
+printf '#!/bin/sh\nexec sleep 120\n' >"$W/mpmd_launch"; chmod +x "$W/mpmd_launch"
+if expect_rc 1 "an MPMD line whose second program names an unknown host" \
+    timeout -k 5 20 "$COORD" --flavor fake --prog 4 --prog 10 -- "$W/mpmd_launch" \
+    -np 2 -host localhost "$FRANK" : -np 3 -host revive-nohost.invalid "$FRANK" &&
+    err_has "revive-coord: the launcher option -host revive-nohost.invalid names host 'revive-nohost.invalid', which this machine cannot resolve"; then
+    [ "$(wc -l <"$W/cmd.err")" = 1 ] || fail "the unknown host of an MPMD line: more than one line: $(cat "$W/cmd.err")"
+fi
+( clean_exec REVIVE_VERBOSE=2 "$COORD" --flavor fake --prog 4 --prog 10 -- "$W/mpmd_launch" \
+    -np 2 -host localhost "$FRANK" : -np 3 -host 127.0.0.1 "$FRANK" ) >"$W/m.out" 2>"$W/m.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+wait_for 60 '[ -S "$REVIVE_SOCKET_DIR/coord.$JOB" ]' || fail "the MPMD job did not start: $(cat "$W/m.err")"
+expect_rc 1 "--wait --timeout 1 on an MPMD job no rank of which connects" timeout -k 5 60 "$CKPT" --wait --timeout 1 $JOB &&
+    err_has "ckpt-mpirun: the job has not started within 1 s: 0 of 5 ranks connected; not connected: ranks 0,1,2,3,4; hosts given to the launcher where no rank connected: localhost,127.0.0.1"
+kill -TERM $JOB; wait $JOB
+pass "an MPMD line: every program's hosts checked at the launch, counted and named when the job does not start"
 finish

@@ -166,7 +166,7 @@ int restart_job_arguments(const struct opts *o, const struct filem_meta *m, cons
      * second (newuser9 F2) */
     user.n = restart_override(user.v, user.n, progs, nprogs, ex.v, ex.n, restart_me, stderr);
     /* without --hostfile, the job's own hosts: still known? (snapc/hosts.h) */
-    if (!o->hostfile && snapc_hosts_check_args(user.v, progs[0], err, sizeof err) < 0)
+    if (!o->hostfile && snapc_hosts_check_progs(user.v, user.n, progs, nprogs, err, sizeof err) < 0)
         restart_die("%s (or give other hosts with --hostfile)", err);
     /* extra options naming hosts (-hosts, --host, a hostfile) are checked as the job's own
      * were: with an unknown host MPICH's launcher waited until REVIVE_LAUNCH_TIMEOUT (300 s,

@@ -108,15 +108,12 @@ static int launch_host_among(const char *hosts)
  * told); else 0 and HOSTS lists them. */
 static int runs_here(const struct snapc_coord_cfg *cfg, int k, char *hosts, size_t len)
 {
-    int to = cfg->nprogs > 0 ? cfg->progs[k] : cfg->nuser_args, from = 0;
+    int from, to = snapc_prog_options(cfg->user_args, cfg->nuser_args, cfg->progs, cfg->nprogs,
+                                      k, &from);
     long np = 0;
     hosts[0] = 0;
-    if (k > 0) {
-        for (from = to; from > cfg->progs[k - 1] + 1 && strcmp(cfg->user_args[from - 1], ":");)
-            from--;
-        if (from == cfg->progs[k - 1] + 1)
-            return 1; /* no ':' between the two programs: their options cannot be told apart */
-    }
+    if (to < 0)
+        return 1; /* no ':' between the two programs: their options cannot be told apart */
     if (snapc_hosts_list_args(cfg->user_args + from, to - from, hosts, len, &np))
         return 1;
     if (!hosts[0] && k > 0 && snapc_hosts_list_args(cfg->user_args, cfg->progs[0], hosts, len, &np))
