@@ -194,7 +194,7 @@ int filem_index_update(const char *jobdir, char *err, size_t errlen);
 int filem_index_mark_failed(const char *jobdir, uint64_t seq, const char *reason, char *err,
                             size_t errlen);
 /* A restart of seq succeeded: its failed-restart mark, if any, goes (rewrites the index only
- * then). */
+ * then). 1 when there was one, 0 when not, -errno with a message. */
 int filem_index_clear_failed(const char *jobdir, uint64_t seq, char *err, size_t errlen);
 
 /* The sequence restart-mpi takes by default: the newest committed one without

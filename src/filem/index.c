@@ -225,7 +225,7 @@ int filem_index_clear_failed(const char *jobdir, uint64_t seq, char *err, size_t
         }
     e = marked ? write_index(jobdir, v, n, err, errlen) : 0;
     free(v);
-    return e;
+    return e < 0 ? e : marked;
 }
 
 int filem_default_seq(const char *jobdir, uint64_t *seq, int *all_failed, char *err, size_t errlen)

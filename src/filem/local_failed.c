@@ -107,10 +107,13 @@ int filem_local_failed_mark(const char *seqdir, const char *reason, char *err, s
                         errlen);
 }
 
-void filem_local_failed_succeeded(const char *seqdir)
+void filem_local_failed_succeeded(const char *seqdir, int index_failed)
 {
-    char dir[PATH_MAX], err[512];
+    char dir[PATH_MAX], err[512], path[PATH_MAX + 64];
     if (cached_dir(seqdir, dir, sizeof dir) < 0)
         return; /* nothing cached here: the index is the record */
+    filem_fmt(path, sizeof path, "%s/%s", dir, FILEM_LOCAL_FAILED_NAME);
+    if (!index_failed && access(path, F_OK) != 0)
+        return; /* no failure to outweigh */
     write_record(seqdir, dir, 0, "", err, sizeof err); /* best effort, as the removal was */
 }

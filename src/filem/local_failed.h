@@ -6,7 +6,7 @@
  * restart-mpi ran on): LOCAL/<job>/<seq>/restart.failed (FILEM_LOCAL_FAILED_NAME, 0600, the
  * index's format with its own magic and checksum line: "failed_restarts N", "failed_reason
  * WHY", "at_ms T"), rewritten as a record of success ("failed_restarts 0", its time) when a
- * restart from that sequence succeeds, removed with the cached sequence (a name the store
+ * restart from that sequence succeeds and a failure is recorded to outweigh, removed with the cached sequence (a name the store
  * makes, local_meta.h). A restart from the caches
  * (tools/snapc/restart_cache.h) reads the marks where it reads the cached metadata (this
  * host's cache or another host's, restart_meta_ask.h), skips a marked sequence as the
@@ -31,11 +31,15 @@
 int filem_local_failed_mark(const char *seqdir, const char *reason, char *err, size_t errlen);
 
 /* A restart from SEQDIR succeeded: this host's cached sequence records it, in the same file,
- * as "failed_restarts 0" with its time. The mark of the failed restart may be in another
- * host's cache (the host restart-mpi ran on then), which this restart cannot reach; a restart
- * from the caches that gathers the holders' records takes each sequence's newest one
- * (restart_cache.c), so the success outweighs an older failure wherever that was marked. */
-void filem_local_failed_succeeded(const char *seqdir);
+ * as "failed_restarts 0" with its time, when a failed restart may be marked somewhere: this
+ * host's cached sequence holds a record already, or INDEX_FAILED (the job's index recorded
+ * failed restarts of it, or could not be read). The mark of the failed restart may be in
+ * another host's cache (the host restart-mpi ran on then), which this restart cannot reach; a
+ * restart from the caches that gathers the holders' records takes each sequence's newest one
+ * (restart_cache.c), so the success outweighs an older failure wherever that was marked. With
+ * no failure recorded anywhere nothing is written: a restart.failed saying "failed_restarts 0"
+ * in every cached sequence ever restarted told a user of a failure that never was (newuser13). */
+void filem_local_failed_succeeded(const char *seqdir, int index_failed);
 
 /* The record in the cached sequence directory CACHED: how many restarts failed (0: none, a
  * success, or a record that fails its checks) and the last reason into REASON; *AT_MS (may be

@@ -98,10 +98,9 @@ void coord_restart_hello(void)
         }
         char err[512], seqdir[PATH_MAX + 32];
         struct stat st;
+        int cleared = 0; /* 1: the index recorded failed restarts of it; -1: not known */
         snapc_fmt(seqdir, sizeof seqdir, "%s/%lld", coord.parent_jobdir,
                   (long long)coord.parent_seq);
-        if (coord.parent_seq >= 0)
-            filem_local_failed_succeeded(seqdir); /* outweighs older marks (local_failed.h) */
         if (coord.parent_seq < 0)
             ;
         else if (stat(seqdir, &st) != 0 && errno == ENOENT)
@@ -110,9 +109,12 @@ void coord_restart_hello(void)
             revive_log_warn("%s, the snapshot this job was restarted from, was removed during "
                             "the restart, after every rank had read its image; the job runs on",
                             seqdir);
-        else if (filem_index_clear_failed(coord.parent_jobdir, (uint64_t)coord.parent_seq, err,
-                                          sizeof err) < 0)
+        else if ((cleared = filem_index_clear_failed(coord.parent_jobdir,
+                                                     (uint64_t)coord.parent_seq, err,
+                                                     sizeof err)) < 0)
             revive_log_warn("cannot clear the failed restart recorded for %s: %s", seqdir, err);
+        if (coord.parent_seq >= 0) /* outweighs older marks (local_failed.h) */
+            filem_local_failed_succeeded(seqdir, cleared != 0);
     }
 }
 

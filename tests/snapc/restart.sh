@@ -35,6 +35,12 @@ cd "$W"
 [ $rc = 0 ] || { fail "restart: status $rc"; cat "$W/r1.err"; }
 sort "$W/r1.out" | grep done >"$W/r1.sorted"
 cmp -s "$W/native.sorted" "$W/r1.sorted" || { fail "restarted answer differs"; diff "$W/native.sorted" "$W/r1.sorted"; }
+# this host's cached copy of the snapshot (kept after --term) holds no failed-restart record:
+# no restart of it ever failed (newuser13: "restart.failed" saying "failed_restarts 0" in the
+# cache of every snapshot restarted)
+acache=$W/revive-local-$(id -u)/$(basename "$(dirname "$ref")")/$(basename "$ref")
+[ -f "$acache/rank_0.img" ] || fail "no cached copy of the --term snapshot at $acache: $(ls -R "$W/revive-local-$(id -u)" 2>&1 | head -5)"
+[ -e "$acache/restart.failed" ] && fail "a restart that succeeded, none failed, wrote $acache/restart.failed: $(cat "$acache/restart.failed")"
 pass "checkpoint --term, restart: the uninterrupted answer"
 
 # one restart of a snapshot at a time: a second restart-mpi is refused in one line while the
@@ -234,8 +240,14 @@ expect_rc 0 "ckpt-info shows the failed restart" "$INFO" "$jc"
 grep -q "1 failed restart" "$W/cmd.out" || fail "ckpt-info: $(cat "$W/cmd.out")"
 pass "failed restart recorded, skipped by default"
 # a later restart of that sequence that succeeds clears its mark
+ccache=$W/revive-local-$(id -u)/$(basename "$jc")/1
+grep -q "^failed_restarts 1$" "$ccache/restart.failed" ||
+    fail "the failed restart is not marked in this host's cached copy: $(cat "$ccache/restart.failed" 2>&1)"
 expect_rc 0 "a successful restart of the marked sequence" "$RESTART" "$jc/1"
 grep -q "failed_restarts" "$jc/index" && fail "the mark stayed after a successful restart: $(cat "$jc/index")"
+# the cached copy's mark outweighed by the success (local_failed.h)
+grep -q "^failed_restarts 0$" "$ccache/restart.failed" ||
+    fail "the success is not recorded over the cached copy's mark: $(cat "$ccache/restart.failed" 2>&1)"
 ls -a "$jc" | grep -q '^\.restart\.' && fail "the restart's progress files were left: $(ls -a "$jc")"
 pass "a successful restart clears the failed mark"
 # a damaged index costs only the failed-restart marks, said once per process (review9 F4: twice
