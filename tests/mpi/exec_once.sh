@@ -4,7 +4,8 @@
 # detecting runs the dynamic loader twice (--verify, --list), 10-20 ms of CPU in every rank of
 # every job. A 3-rank job under strace (execve only): the loader runs 2 times (the wrapper's),
 # not 2 + 2 per rank; the job ends as it does natively. An answer for another host or another
-# file is not taken (revive-exec of /bin/true detects it, and refuses it as before).
+# file is not taken (revive-exec of /bin/true detects it, and refuses it as before). The wrapper
+# itself starts no basename nor dirname, and probes env once at most per run of itself.
 flavor=$1
 . "$(dirname "$0")/mpienv.sh" || exit $?
 bin=$REVIVE_BUILDDIR/tests/snapc/mpi_loop-$flavor
@@ -26,6 +27,21 @@ else
     echo "FAIL: 3 ranks: the dynamic loader ran $n times to detect the flavour (2 expected: the wrapper's; each rank's revive-exec detected it again)"
     grep -E 'execve\("[^"]*ld-linux' "$tmp/trace" | head -8 | sed 's/^/  /'
     fail=1
+fi
+# The wrapper's own commands (each started command is 5-12 ms of CPU in every job on the loaded
+# 2-core machine): no basename or dirname (bash's own words do), and no "env --default-signal=INT
+# true" probe of env beyond the one that comes before the wrapper runs itself again with SIGINT
+# and SIGQUIT at their default (when its caller ignored them): the ^C sentinel's env needs none.
+ran() { grep -E "execve\\(\"[^\"]*/$1\"" "$tmp/trace" | grep -vc ' = -1 '; }
+probes=$(grep -E 'execve\("[^"]*/env", \["env", "--default-signal=INT", "true"' "$tmp/trace" | grep -vc ' = -1 ')
+reruns=$(grep -E 'execve\("[^"]*/env", \["env", "--default-signal=INT,QUIT", ' "$tmp/trace" | grep -v '"cat"\]' |
+    grep -vc ' = -1 ')
+if [ "$(ran basename)" != 0 ] || [ "$(ran dirname)" != 0 ] || [ "$probes" -gt "$reruns" ]; then
+    echo "FAIL: the wrapper started basename $(ran basename) times, dirname $(ran dirname) times and" \
+        "probed env $probes times for $reruns runs of itself again (0, 0 and at most one probe per run expected)"
+    fail=1
+else
+    echo "ok: the wrapper started no basename nor dirname, and probed env $probes times for $reruns runs of itself again"
 fi
 # the answer is taken only for that host and that file: anything else is detected (/bin/true:
 # not an MPI program, refused as before)
