@@ -50,5 +50,18 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/revive-mpi.XXXXXX")
 # the jobs' node-local caches (the default: $TMPDIR/revive-local-<uid>) go with the folder
 export TMPDIR=$tmp
 trap 'rm -rf "$tmp"' EXIT
+# nap SECONDS: waits SECONDS without starting a process, as tests/crs/crs_lib.sh's crs_nap: a read
+# with a timeout on a FIFO in the test's folder that nobody writes (opened read-write, so the
+# open does not wait for a writer). The tests' polling loops look every 0.05-0.2 s while a job
+# runs, and a sleep(1) each time cost 6-10 ms of CPU on the loaded 2-core machine (a look that
+# runs ps, awk or grep costs more: each is a process). sleep where the FIFO cannot be made or
+# the shell has no read -t (tests run by sh).
+nap() {
+    if [ -n "${BASH_VERSION:-}" ] && { [ -p "$tmp/.nap" ] || mkfifo "$tmp/.nap" 2>/dev/null; }; then
+        read -r -t "$1" _nap <>"$tmp/.nap"
+        return 0
+    fi
+    sleep "$1"
+}
 run_native() { n=$1; shift; timeout -k 5 "$TMO" "$launcher" -n "$n" "$@"; }
 run_revive() { n=$1; shift; PATH=$(dirname "$launcher"):$PATH timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n "$n" "$@"; }

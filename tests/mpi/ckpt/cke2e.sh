@@ -39,9 +39,11 @@ coord_under() {
 }
 # rand_sleep MAX: sleeps a random number of milliseconds in 0..MAX
 rand_sleep() { local ms; ms=$(shuf -i 0-"$1" -n 1); sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"; }
-# ranks_under PID: the job's ranks (processes below PID running the program), with their state
+# ranks_under PID: the job's ranks (processes below PID running the program), with their state.
+# The program's name as ps shows it (15 characters) found once: wait_for looks every 50 ms
+bin_comm=$(basename "$bin" | cut -c1-15)
 ranks_under() {
-    ps -e -o pid=,ppid=,stat=,comm= | awk -v top="$1" -v name="$(basename "$bin" | cut -c1-15)" '
+    ps -e -o pid=,ppid=,stat=,comm= | awk -v top="$1" -v name="$bin_comm" '
         { ppid[$1] = $2; st[$1] = $3; comm[$1] = $4 }
         END { for (p in comm) if (comm[p] == name) {
                   q = p; while (q > 1 && q != top) q = ppid[q]
@@ -55,7 +57,7 @@ all_stopped() { [ "$(ranks_under "$1" | grep -c ' T$')" = "$2" ]; }
 # the first snapshot (--stop)" while the same message listed every rank stopped.)
 wait_for() {
     local t=0 max=$(( $1 * 20 ))
-    until eval "$2"; do sleep 0.05; t=$((t + 1)); [ $t -ge $max ] && return 1; done
+    until eval "$2"; do nap 0.05; t=$((t + 1)); [ $t -ge $max ] && return 1; done
     return 0
 }
 
@@ -98,7 +100,7 @@ for n in 2 4; do
     for t in $(seq 1 1200); do
         coord=$(coord_under "$job")
         [ -n "$coord" ] || ! kill -0 "$job" 2>/dev/null && break
-        sleep 0.05
+        nap 0.05
     done
     if [ -z "$coord" ]; then
         echo "FAIL np=$n: no job coordinator appeared under the job"; tail -5 "$tmp/revive.err"; fail=1

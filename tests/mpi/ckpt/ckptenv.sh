@@ -183,7 +183,7 @@ wait_for_job() {
     for _w in $(seq $(($1 * 10))); do
         eval "$3" && return 0
         kill -0 "$2" 2>/dev/null || { eval "$3"; return; }
-        sleep 0.1
+        nap 0.1
     done
     return 1
 }
@@ -211,6 +211,14 @@ descendants() {
         for q in $(pgrep -P $p); do todo="$todo $q"; todo=${todo# }; done
     done
 }
+# running PID: PID is there and not a zombie; its state read from /proc by the shell: the loops
+# below look at every PID every 0.1 s, and a $(sed ...) per look was two processes (10 ms of CPU)
+running() {
+    local l
+    read -r l 2>/dev/null </proc/$1/stat || return 1
+    l=${l##*) }
+    [ "${l%% *}" != Z ]
+}
 # all_ended WHAT PID...: waits up to 30 s until every PID has ended (gone, or a zombie not yet
 # waited for); when some have not, "FAIL: WHAT, still there:" with a ps line each, those killed
 # (nothing of the job is left for the next run), and status 1. A job's processes (descendants,
@@ -220,9 +228,9 @@ all_ended() {
     shift
     for i in $(seq 300); do
         left=
-        for p in "$@"; do [ -d /proc/$p ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" != Z ] && left="$left $p"; done
+        for p in "$@"; do running $p && left="$left $p"; done
         [ -z "$left" ] && return 0
-        sleep 0.1
+        nap 0.1
     done
     failed "$what, still there:"
     ps -o pid=,stat=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-160 | sed 's/^/  ps: /'
@@ -274,7 +282,7 @@ trial_procs() {
         grep -lazxF -- "$2" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
         pgrep -f "$d/"
     } | sort -u | grep -vx -e $$ -e "$BASHPID" | while read -r p; do
-        [ "$(sed 's/.*) \(.\).*/\1/' /proc/$p/stat 2>/dev/null)" = Z ] || [ ! -d /proc/$p ] || echo "$p"
+        running $p && echo "$p"
     done
 }
 # trial_end R BOUND: 0 once R has ended (gone, or a zombie not yet waited for), 1 when it still
@@ -282,10 +290,10 @@ trial_procs() {
 trial_end() {
     local i
     for i in $(seq $(($2 * 10))); do
-        [ -d /proc/$1 ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$1/stat 2>/dev/null)" != Z ] || return 0
-        sleep 0.1
+        running $1 || return 0
+        nap 0.1
     done
-    [ -d /proc/$1 ] && [ "$(sed 's/.*) \(.\).*/\1/' /proc/$1/stat 2>/dev/null)" != Z ] && return 1
+    running $1 && return 1
     return 0
 }
 # trial_left R MARK: nothing when the trial's processes are all gone within 10 s; else prints
@@ -295,7 +303,7 @@ trial_left() {
     for i in $(seq 100); do
         left=$(trial_procs "$1" "$2" | tr '\n' ' ')
         [ -z "$left" ] && return 0
-        sleep 0.1
+        nap 0.1
     done
     echo "processes left: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-100 | tr '\n' ';')"
     kill -KILL $left 2>/dev/null
@@ -319,7 +327,7 @@ coord() {
                 l=${l##*) } l=${l#* } q=${l%% *} # after "(comm) ": the state, then the parent
             done
         done
-        sleep 0.1
+        nap 0.1
     done
     return 1
 }
@@ -415,7 +423,7 @@ no_strays() {
     local i left
     for i in $(seq 300); do
         left=$(pgrep -f "$1" | grep -vx $$) || return 0
-        sleep 0.1
+        nap 0.1
     done
     ps -o pid=,args= -p "$(echo $left | tr ' ' ,)"
     return 1
@@ -562,7 +570,7 @@ workers_hold_none() {
     for i in $(seq 50); do
         all=$(rank_workers $1)
         printf '%s\n' "$all" | grep -q ' ' && ! printf '%s\n' "$all" | grep -qv ' ' && break
-        sleep 0.2
+        nap 0.2
     done
     while read -r line; do
         set -- $line
