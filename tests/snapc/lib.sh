@@ -71,9 +71,13 @@ rank_pids() {
 }
 
 # clean_exec [VAR=value...] CMD ARGS...: replaces the (sub)shell with CMD run with only fds 0-2.
+# (in this shell, which it replaces, as "exec bash -c" did, without starting bash: 7 ms of CPU per
+# job on the loaded machine; every caller runs it in a subshell; the glob's own descriptor is
+# closed by then)
 clean_exec() {
-    exec bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
-        exec env "$@"' clean_exec "$@"
+    local f n
+    for f in /proc/$BASHPID/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done
+    exec env "$@"
 }
 
 # launcher_of COORD: the launcher under a coordinator (launcher_of.sh)
