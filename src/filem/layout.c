@@ -7,6 +7,7 @@
 #include "filem/stage.h"
 #include "filem/stage_mark.h"
 #include "filem/dir_lock.h"
+#include "filem/ref_folder.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -433,68 +434,6 @@ static int job_dir_gone(const char *ref, char *gone, size_t len)
     return 1;
 }
 
-/* DIR (absolute; REF as the user wrote it) is a folder that holds snapshot directories:
- * the --ckpt-dir given to mpirun (review12 LOW-2). One: it is the reference, and NOTE
- * says which. Several: which one is not ours to guess; ERR names the newest few (by the
- * directory's mtime: a new sequence changes it). 0 taken, -EINVAL several, 1 none. */
-#define JOBS_NAMED 3
-static int only_job_dir(const char *dir, const char *ref, char *jobdir, size_t len, char *err,
-                        size_t errlen)
-{
-    struct job {
-        char name[256];
-        struct timespec mt;
-    } top[JOBS_NAMED];
-    int n = 0, kept = 0;
-    DIR *d = opendir(dir);
-    for (struct dirent *de; d && (de = readdir(d));) {
-        char p[PATH_MAX + 256];
-        struct stat st;
-        if (!job_dir_name(de->d_name, strlen(de->d_name)) ||
-            fmt_path(p, sizeof p, "%s/%s", dir, de->d_name) < 0 || stat(p, &st) < 0 ||
-            !S_ISDIR(st.st_mode) || strlen(de->d_name) >= sizeof top[0].name)
-            continue;
-        n++;
-        /* insert among the newest JOBS_NAMED */
-        int i = kept < JOBS_NAMED ? kept++ : JOBS_NAMED;
-        while (i > 0 && (st.st_mtim.tv_sec > top[i - 1].mt.tv_sec ||
-                         (st.st_mtim.tv_sec == top[i - 1].mt.tv_sec &&
-                          st.st_mtim.tv_nsec > top[i - 1].mt.tv_nsec))) {
-            if (i < JOBS_NAMED)
-                top[i] = top[i - 1];
-            i--;
-        }
-        if (i < JOBS_NAMED) {
-            snprintf(top[i].name, sizeof top[i].name, "%s", de->d_name);
-            top[i].mt = st.st_mtim;
-        }
-    }
-    if (d)
-        closedir(d);
-    if (n == 0)
-        return 1;
-    const char *sep = ref[strlen(ref) - 1] == '/' ? "" : "/";
-    if (n == 1) {
-        if (fmt_path(jobdir, len, "%s/%s", dir, top[0].name) < 0)
-            return -ENAMETOOLONG;
-        filem_fmt(err, errlen, "%s holds one snapshot directory: using %s%s%s", ref, ref, sep,
-                  top[0].name);
-        return 0;
-    }
-    char names[3 * PATH_MAX] = "";
-    size_t o = 0;
-    for (int i = 0; i < kept && o < sizeof names; i++)
-        o += (size_t)snprintf(names + o, sizeof names - o, "%s%s%s%s", i ? ", " : "", ref, sep,
-                              top[i].name);
-    if (n > kept && o < sizeof names)
-        snprintf(names + o, sizeof names - o, " and %d more", n - kept);
-    filem_fmt(err, errlen,
-              "%s holds %d snapshot directories (newest first: %s): give one of them as the "
-              "reference",
-              ref, n, names);
-    return -EINVAL;
-}
-
 int filem_missing_ref_words(const char *ref, const char *gone, char *out, size_t len)
 {
     char up[PATH_MAX], name[NAME_MAX + 1], where[PATH_MAX], rel[PATH_MAX + 64] = "";
@@ -721,7 +660,7 @@ int filem_resolve_ref(const char *ref, char *jobdir, size_t len, int64_t *seq, c
         *seq = -1;
         return 0;
     }
-    int one = only_job_dir(abs, ref, jobdir, len, err, errlen);
+    int one = filem_folder_job_dir(abs, ref, jobdir, len, err, errlen);
     if (one <= 0) {
         *seq = -1;
         return one;

@@ -143,7 +143,9 @@ ln -s "$jd/1" "$W/latest"
 expect_rc 0 "a reference through a symbolic link" "$INFO" "$W/latest"
 grep -q "^$jd/1$" "$W/cmd.out" || fail "the link was not followed: $(head -1 "$W/cmd.out")"
 # the folder that holds the snapshot directories (mpirun's --ckpt-dir, review12 LOW-2): one is
-# taken, said in one line; several are refused in one line naming them, newest first
+# taken, said in one line; several: the only one with a committed sequence that no restart
+# superseded (a restart chain run in that folder, newuser14 F1), else refused in one line naming
+# the newest commits first
 expect_rc 0 "the folder of one snapshot directory" "$INFO" "$W" &&
     err_has "$W holds one snapshot directory: using $jd"
 [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
@@ -153,18 +155,39 @@ expect_rc 0 "restart-mpi --showme of the folder" "$RESTART" --showme "$W" &&
 grep -q "$jd/1" "$W/cmd.out" || fail "restart-mpi of the folder would not take $jd/1: $(cat "$W/cmd.out")"
 # ... and both say so in their --help (newuser8 F7: accepted, but undocumented before session 39)
 for t in "$INFO" "$RESTART"; do
-    $t --help 2>&1 | tr -s ' \n' '  ' | grep -qF "folder holding exactly one snapshot directory" ||
-        fail "$t --help does not say that a folder holding one snapshot directory stands for it"
+    $t --help 2>&1 | tr -s ' \n' '  ' | grep -qF "folder holding snapshot directories" ||
+        fail "$t --help does not say that a folder holding snapshot directories stands for one"
 done
+# four that hold no committed sequence (jobs that never committed): the one that does is taken
 for p in 11 12 13 14; do mkdir -m 700 "$W/revive_global_snapshot_$p.ckpt"; done
 touch -d "1 hour ago" "$W"/revive_global_snapshot_1[1-4].ckpt
 touch -d "10 minutes ago" "$W/revive_global_snapshot_13.ckpt"
 for t in "$INFO" "$RESTART --showme"; do
-    expect_rc 1 "$t of a folder of 5 snapshot directories" $t "$W/" &&
-        err_has "$W/ holds 5 snapshot directories (newest first: $W/revive_global_snapshot_$JOB.ckpt, $W/revive_global_snapshot_13.ckpt, $W/revive_global_snapshot_1" &&
-        err_has " and 2 more): give one of them as the reference"
+    expect_rc 0 "$t of a folder of 5 snapshot directories, one committed" $t "$W/" &&
+        err_has "$W/ holds 5 snapshot directories: using $W/revive_global_snapshot_$JOB.ckpt, the only one with a committed snapshot that no restart superseded (4 with no committed snapshot)"
     [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
 done
+# a second committed one (a copy, older): refused, the committed ones first, the empty ones marked
+cp -a "$jd" "$W/revive_global_snapshot_15.ckpt"
+touch -d "2 hours ago" "$W/revive_global_snapshot_15.ckpt"
+for t in "$INFO" "$RESTART --showme"; do
+    expect_rc 1 "$t of a folder of 6 snapshot directories" $t "$W/" &&
+        err_has "$W/ holds 6 snapshot directories (newest commit first: $W/revive_global_snapshot_$JOB.ckpt, $W/revive_global_snapshot_15.ckpt, $W/revive_global_snapshot_13.ckpt (no committed snapshot) and 3 more): give one of them as the reference"
+    [ "$(grep -c . "$W/cmd.err")" = 1 ] || fail "more than one line: $(cat "$W/cmd.err")"
+done
+# the copy restarted and committed (its mark in the parent, as a restart's commit writes it):
+# the folder stands for the chain's head, whatever the directories' times (the parent is
+# touched last when its restart ends); the parent given by name is restarted, with a note
+printf 'superseded.by %s\nstale.caches \n' "$W/revive_global_snapshot_15.ckpt" > "$jd/superseded"
+chmod 600 "$jd/superseded"
+expect_rc 0 "restart-mpi --showme of a folder holding a restart chain" "$RESTART" --showme "$W" &&
+    err_has "$W holds 6 snapshot directories: using $W/revive_global_snapshot_15.ckpt, the only one with a committed snapshot that no restart superseded (1 superseded by a restart of them, 4 with no committed snapshot)"
+grep -q "revive_global_snapshot_15.ckpt/1" "$W/cmd.out" ||
+    fail "restart-mpi of the chain's folder would not take its head: $(cat "$W/cmd.out")"
+expect_rc 0 "restart-mpi --showme of a superseded directory" "$RESTART" --showme "$jd" &&
+    err_has "note: $jd was superseded by $W/revive_global_snapshot_15.ckpt (a restart of this job committed snapshots there): this restart goes back"
+grep -q "$jd/1" "$W/cmd.out" || fail "restart-mpi of the superseded directory would not take it: $(cat "$W/cmd.out")"
+rm -rf "$W/revive_global_snapshot_15.ckpt" "$jd/superseded"
 rmdir "$W"/revive_global_snapshot_1[1-4].ckpt
 mkdir -m 700 "$W/none"
 expect_rc 1 "not a snapshot" "$INFO" "$W/none" && err_has "is not a snapshot reference"

@@ -41,8 +41,9 @@ static void usage(FILE *f)
                "       ckpt-info --clean-cache [--max-age DAYS] [CACHE]\n"
                "REF: a snapshot reference (.../revive_global_snapshot_PID.ckpt/SEQ, as printed by\n"
                "ckpt-mpirun) or a snapshot directory (.../revive_global_snapshot_PID.ckpt), or a\n"
-               "folder holding exactly one snapshot directory (mpirun's --ckpt-dir: that one,\n"
-               "said on stderr; several are refused, named).\n"
+               "folder holding snapshot directories (mpirun's --ckpt-dir: the only one, or the\n"
+               "head of a restart chain run there, the only one with a committed sequence no\n"
+               "restart superseded, said on stderr; other choices are refused, named).\n"
                "  --verify  check every rank image against the metadata, every checksum; one\n"
                "            missing here: its copy in a node-local cache, as restart-mpi fetches it\n"
                "  --json    print JSON\n"
@@ -307,7 +308,7 @@ int main(int argc, char **argv)
     int e = filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err);
     if (e == -EACCES && snap_owner_refuse_above(&ow, ref))
         return INFO_DAMAGED;
-    if (e == 0 && err[0]) /* a folder holding one snapshot directory: which one */
+    if (e == 0 && err[0]) /* a folder holding snapshot directories: which one */
         fprintf(stderr, "%s: %s\n", info_me, err);
     if (e == 0 && snap_owner_refuse(&ow, jobdir))
         return INFO_DAMAGED;

@@ -21,6 +21,7 @@
 #include "common/size_arg.h"
 #include "filem/alive.h"
 #include "filem/filem.h"
+#include "filem/ref_folder.h"
 #include "filem/stage_mark.h"
 #include "filem/verified.h"
 #include "snapc/hosts.h"
@@ -180,8 +181,15 @@ int64_t restart_choose_snapshot(const struct opts *o, const char *rrank, char *j
         if (c < 0)
             restart_die("%s", cerr);
     } else {
-        if (err[0]) /* a folder holding one snapshot directory: which one */
+        if (err[0]) /* a folder holding snapshot directories: which one */
             fprintf(stderr, "%s: %s\n", restart_me, err);
+        char by[PATH_MAX];
+        if (filem_superseded_by(jobdir, by, sizeof by)) /* newuser14 F1: going back is allowed */
+            fprintf(stderr, "%s: note: %s was superseded by %s (a restart of this job committed "
+                            "snapshots there): this restart goes back to %s's own snapshot; give "
+                            "%s to go on from the newest\n",
+                    restart_me, jobdir, by[0] ? by : "a restart of it", jobdir,
+                    by[0] ? by : "that restart's snapshot directory");
         if (o->recreate_in)
             restart_die("--recreate-in is for a snapshot directory that is gone; %s is there", jobdir);
         if (snap_owner_refuse(&owner_words, jobdir))
