@@ -5,7 +5,8 @@
  * periodic job whose snapshot directory stays full or unwritable never commits again: every
  * failed sequence stayed (14 copies of every image after a 9 s job at --ckpt-interval 1), and
  * the node's disk filled. So a node keeps at most one uncommitted sequence besides the one
- * being written: the newest that failed. Committed sequences are left to filem_local_retain
+ * being written (and the agents now remove a failed sequence itself at its failure:
+ * src/snapc/agent_cache.c, agent_cache_drop_failed, which calls this first). Committed sequences are left to filem_local_retain
  * (--ckpt-keep); so is everything when the shared job directory cannot be looked at (storage
  * lost: the caches may hold the only copies).
  *

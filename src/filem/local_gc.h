@@ -49,7 +49,8 @@ int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc
  * (.NAME.tmp.PID) whose writer is gone, and a sequence that the job's shared directory (named in
  * the cache) holds but not committed, when it had such an image (cut short while its ranks
  * wrote). Committed copies stay, and so do the complete images of a sequence whose copy to shared
- * storage failed (kept until a later sequence commits, issue 9). For the start and the end of a job:
+ * storage failed (the agents and the coordinator remove those at the failure; coord_cache.c's
+ * end of a job takes what is left). For the start and the end of a job:
  * a job ended during a checkpoint (SIGTERM or kill -9 of mpirun) left its ranks' partial images
  * (hundreds of MB) in the cache until another job's commit collected them (review11 #4). 0, or
  * -errno when LOCAL cannot be read (ENOENT: nothing to do). */

@@ -1,8 +1,8 @@
 /*
  * Room in a node's cache for the sequence about to be written (newuser10 F4). A cache with room
  * for one snapshot took exactly one: retention keeps the newest committed sequence's copy
- * (local_retain.h) and the bound kept the newest failed one (local_bound.h) while the next is
- * written, so every later checkpoint of the job failed "No space left on device" on space that
+ * (local_retain.h) and the bound kept the newest failed one (local_bound.h; a failed one now
+ * goes at its failure, src/snapc/agent_cache.c) while the next is written, so every later checkpoint of the job failed "No space left on device" on space that
  * was Revive's own. As SCR's cache does before a new checkpoint (its cache size counts the
  * dataset being written; a dataset goes from the cache only once flushed), what no restart needs
  * from this node goes first:

@@ -7,6 +7,7 @@
 #include "snapc/agent_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -65,15 +66,61 @@ static void agent_cache_drop_at_end_in(void)
  * by the coordinator (its number is taken again by the next epoch); here this rank's image goes
  * from the node's cache, and the sequence's and the job's cache directories once nothing else is
  * left in them (newuser12 LOW: a "no checkpoint" left an empty LOCAL/<job>/<seq> whose .jobdir
- * named a snapshot directory never made, until the 7-day collection). A staging that failed
- * keeps its images (agent_cache_bound). */
+ * named a snapshot directory never made, until the 7-day collection). An ABORT once STAGE came
+ * is a failed staging (agent_cache_drop_failed). */
 void agent_cache_drop_aborted(void)
 {
-    if (!A.local_seq[0] || A.staged || A.local_committed)
+    if (!A.local_seq[0] || A.local_committed)
         return;
+    if (A.staged) {
+        agent_cache_drop_failed();
+        return;
+    }
     revive_fd_enter(); /* the cache's directories: no fork copies them (common/fd_guard.h) */
     filem_local_drop(A.local_seq, A.world_rank);
     revive_fd_leave();
+    A.local_seq[0] = 0;
+}
+
+/* A staging that failed: every rank captured, so the sequence directory may hold this node's
+ * other ranks' images and the partner copies of other nodes' ranks (partner_R.img) besides this
+ * rank's. None can ever serve a restart (the sequence is never committed; restart-mpi passes over
+ * it), so the whole sequence goes, by whichever agent of the node comes first (the others find
+ * it gone); one a partner copy's writer still holds (its lock) is left to that rank's agent,
+ * which comes here too once its receiver stopped. Before (mend42/43 e1), the newest failed
+ * sequence's images stayed until the next checkpoint began, and at the job's end until the
+ * coordinator's sweep of its own host. */
+static void agent_cache_drop_failed_in(void);
+static void agent_cache_bound_in(int keeping);
+
+void agent_cache_drop_failed(void)
+{
+    agent_partner_rx_stop(); /* no partner copy is renamed in any more */
+    revive_fd_enter(); /* the cache's directories and files: no fork copies them (common/fd_guard.h) */
+    agent_cache_drop_failed_in();
+    revive_fd_leave();
+}
+
+static void agent_cache_drop_failed_in(void)
+{
+    if (!A.local_seq[0] || A.local_committed)
+        return;
+    agent_cache_bound_in(0); /* the older uncommitted ones (filem/local_bound.h) */
+    char ljob[PATH_MAX];
+    long long seq;
+    if (filem_local_split_seq(A.local_seq, ljob, sizeof ljob, &seq) == 0) {
+        int jfd = open(ljob, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (jfd >= 0) {
+            char name[32];
+            snprintf(name, sizeof name, "%lld", seq);
+            int r = filem_local_remove_seq(jfd, name);
+            close(jfd);
+            if (r < 0 && r != -ENOENT)
+                revive_log_warn("rank %d: cannot remove the failed sequence %s from the node-local "
+                                "cache: %s", A.world_rank, A.local_seq, strerror(-r));
+        }
+        filem_local_rmjob(ljob); /* the job's directory, when it held only that sequence */
+    }
     A.local_seq[0] = 0;
 }
 
@@ -128,19 +175,10 @@ static void agent_cache_committed_in(uint64_t seq)
     A.local_committed = 1;
 }
 
-/* A node keeps at most one uncommitted sequence besides the one being written: a job whose
- * snapshot directory stays full or unwritable commits nothing, and every failed sequence's
- * images stayed in the cache (review MEDIUM-1: 14 copies after 9 s at --ckpt-interval 1). Said
- * by the coordinator, once per job (coord_stage_failed); here only what goes wrong. */
-static void agent_cache_bound_in(int keeping);
-
-void agent_cache_bound(int keeping)
-{
-    revive_fd_enter(); /* the cache's directories and files: no fork copies them (common/fd_guard.h) */
-    agent_cache_bound_in(keeping);
-    revive_fd_leave();
-}
-
+/* The job's older uncommitted sequences in this node's cache go when a staging fails (a job
+ * whose snapshot directory stays full or unwritable commits nothing, and every failed
+ * sequence's images stayed in the cache: review MEDIUM-1, 14 copies after 9 s at
+ * --ckpt-interval 1); here only what goes wrong is said. */
 static void agent_cache_bound_in(int keeping)
 {
     if (!A.local_seq[0] || !A.dir[0])

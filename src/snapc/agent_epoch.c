@@ -439,7 +439,7 @@ static void on_resume(const uint8_t *p)
          * says so since this rank may be waiting in MPI_Finalize) */
         agent_cache_drop_at_end(); /* the commit came after this rank entered MPI_Finalize */
         if (r.seq == A.seq && !r.committed)
-            agent_cache_bound(0); /* its staging failed: the newest failed one, no other */
+            agent_cache_drop_failed(); /* its staging failed: it can never be restarted */
         if (r.seq == A.seq) {
             agent_outcome_record(r.seq, r.committed != 0);
             agent_outcome_set(0, r.seq);

@@ -60,7 +60,7 @@ struct agent_state {
     char local_seq[PATH_MAX];  /* this epoch's node-local sequence directory */
     int local_committed;       /* local_seq's sequence is committed (its RESUME notice) */
     int staged;                /* STAGE came this epoch: an ABORT now fails the staging of a
-                                * sequence every rank captured (its cache is agent_cache_bound's) */
+                                * sequence every rank captured (agent_cache_drop_failed) */
     int partner;               /* SNAPC_CKPT_PARTNER: partner copies this epoch */
     struct filem_partner_rx *prx; /* receiving other nodes' partner copies (after the capture
                                    * only: never running while an image is written) */
@@ -178,9 +178,11 @@ void agent_cache_drop_at_end(void);
 /* This epoch ended without a snapshot before its staging (ABORT, "no checkpoint"): what this
  * rank put into the cache for it goes, and its directories when nothing else is left there. */
 void agent_cache_drop_aborted(void);
-/* This epoch's sequence's staging failed: older uncommitted sequences go, this one stays
- * until the next is written (filem/local_bound.h; keeping: how many of the newest stay). */
-void agent_cache_bound(int keeping);
+/* This epoch's sequence's staging failed (RESUME not committed after the ranks ran on, or
+ * ABORT once STAGE came): it can never be restarted, so it goes from the cache at once, whole
+ * (every image and partner copy of this node), with the older uncommitted ones
+ * (filem/local_bound.h) and the job's cache directory when nothing else is left there. */
+void agent_cache_drop_failed(void);
 /* This epoch's sequence is made in the cache and its image is to be written there: the older
  * sequences no restart needs from this node go first (filem/local_room.h). */
 void agent_cache_room(void);

@@ -173,6 +173,13 @@ void agent_on_stage(const struct snapc_hdr *h, const uint8_t *p)
         snprintf(err, sizeof err, "the sequence directory %s is gone (the checkpoint was "
                  "abandoned, or the directory removed): this rank's image was not copied", A.dir);
         revive_log_info("rank %d: %s", A.world_rank, err);
+    } else if (e == -ENOENT && access(A.image, F_OK) != 0 && errno == ENOENT) {
+        /* another rank's copy failed first and the failed sequence went from this node's cache
+         * (agent_cache_drop_failed, coord_cache_drop_failed) before this rank's copy began */
+        snprintf(err, sizeof err, "this rank's node-local image %s is gone (the checkpoint "
+                 "failed and its node-local copies were removed, or the file was removed): it "
+                 "was not copied", A.image);
+        revive_log_info("rank %d: %s", A.world_rank, err);
     } else if (e < 0)
         revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
     else if (pst < 0)

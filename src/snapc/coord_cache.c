@@ -343,3 +343,23 @@ void coord_cache_sweep_end(void)
         drop_failed_kept(local, job);
     }
 }
+
+void coord_cache_drop_failed(uint64_t seq)
+{
+    char local[PATH_MAX], cj[PATH_MAX + 64], name[32];
+    const char *job = strrchr(coord.jobdir, '/');
+    job = job ? job + 1 : coord.jobdir;
+    if (!*job || local_dir(local, sizeof local) < 0 ||
+        (size_t)snprintf(cj, sizeof cj, "%s/%s", local, job) >= sizeof cj)
+        return;
+    int jfd = open(cj, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (jfd < 0)
+        return; /* nothing cached on this host (or --ckpt-local none) */
+    snprintf(name, sizeof name, "%llu", (unsigned long long)seq);
+    int r = filem_local_remove_seq(jfd, name); /* a reader or writer holding it: its agent's */
+    close(jfd);
+    if (r < 0 && r != -ENOENT)
+        revive_log_warn("cannot remove the failed sequence %llu from this host's node-local cache "
+                        "%s: %s", (unsigned long long)seq, cj, strerror(-r));
+    filem_local_rmjob(cj); /* the job's directory, when it held only that sequence */
+}

@@ -150,21 +150,23 @@ void coord_commit(void)
 
 void coord_stage_failed(uint64_t seq, const char *why)
 {
+    /* this host's copies first, also of its ranks that ended (the live ranks' agents drop
+     * theirs: RESUME not committed, or ABORT once STAGE came): gone once the failure is said */
+    if (coord.cfg->local_dir)
+        coord_cache_drop_failed(seq);
     revive_log_warn("checkpoint %llu is not committed: %s (the previous committed snapshot is "
-                    "untouched; the node-local copies are kept)",
+                    "untouched; its node-local copies are removed: they can never be restarted)",
                     (unsigned long long)seq, why);
     /* once per job: a job whose snapshot directory stays full or unwritable fails every
-     * periodic checkpoint; the caches keep one failed sequence, not each (review MEDIUM-1:
-     * 14 copies of every image after 9 s at --ckpt-interval 1) */
+     * periodic checkpoint (review MEDIUM-1: the caches then held 14 copies of every image after
+     * 9 s at --ckpt-interval 1; now each failed sequence's go at its failure) */
     static int bound_said;
     if (!bound_said && coord.cfg->local_dir) {
         bound_said = 1;
-        revive_log_warn("each node keeps the images of the newest failed checkpoint in its cache "
-                        "until the next checkpoint begins, which removes them first (the "
-                        "launch host's cache also when the job ends; said once per job); when "
-                        "the cause is the snapshot directory (full or not "
-                        "writable), checkpoints go on failing until %s has room and can be "
-                        "written, or the job is started with another --ckpt-dir",
+        revive_log_warn("each node removes a failed checkpoint's images from its cache at the "
+                        "failure (said once per job); when the cause is the snapshot directory "
+                        "(full or not writable), checkpoints go on failing until %s has room and "
+                        "can be written, or the job is started with another --ckpt-dir",
                         coord.jobdir);
     }
     if (!coord.seqdir[0])

@@ -481,6 +481,10 @@ int coord_fetch_reaped(pid_t p, int st);
 void coord_fetch_tick(void);
 int coord_fetch_busy(void);
 void coord_cache_sweep_end(void);
+/* The staging of sequence SEQ failed (coord_stage_failed): this host's cached copy of it goes
+ * now, whole (also the images of this host's ranks that ended during the checkpoint, which no
+ * agent drops); the live ranks' agents drop theirs everywhere (agent_cache_drop_failed). */
+void coord_cache_drop_failed(uint64_t seq);
 
 /* coord_restart.c */
 int coord_restart_setup(void);

@@ -28,10 +28,12 @@ for f in snapc-seq-dir snapc-targets snapc-quiesce snapc-captured snapc-meta-wri
     [ -d "$jd/1" ] && [ ! -f "$jd/1/staging.failed" ] &&
         fail "$f: the failed sequence directory is left, not marked failed"
     check_intact "$jd" $f
-    # a failure at the ranks' capture (before any staging) leaves nothing of the sequence in the
-    # node's cache: the ranks remove what they made for it at the ABORT (newuser12 LOW). (From
-    # snapc-captured on, the sequence was staged: its failed images stay until the next one.)
-    [ $f != snapc-rank-capture ] || wait_for 10 '[ ! -e "$L/$(basename "$jd")/1" ]' ||
+    # a failed sequence leaves nothing in the node's cache: at a failure at the ranks' capture
+    # (before any staging) the ranks remove what they made for it at the ABORT (newuser12 LOW);
+    # from snapc-captured on every image was captured, the sequence failed as a staging does: the
+    # coordinator removes its host's copies before it says so, the ranks theirs as they hear it
+    # (before, mend42/43 e1: they stayed until the next checkpoint began)
+    wait_for 10 '[ ! -e "$L/$(basename "$jd")/1" ]' ||
         fail "$f: the failed sequence stays in the node's cache: $(ls -A "$L/$(basename "$jd")/1" | tr '\n' ' ')"
     kill -0 $JOB || fail "$f: the job ended"
     # the ranks were released: they still run collectives (a snapshot again fails the same way)

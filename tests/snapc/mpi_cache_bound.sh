@@ -3,9 +3,10 @@
 # whose snapshot directory is full kept every failed sequence's images in its node's cache).
 # "mpirun -am ft-enable-cr --ckpt-interval 1 --ckpt-dir TMPFS" of tests/snapc/mpi_loop.c held
 # halfway; after its first commit the tmpfs is filled: after 5 failed checkpoints the node's
-# cache holds the committed sequence and, besides the one being written, only the newest failed
-# one; the coordinator says so once; with room again the next commit leaves only committed
-# sequences cached; the job ends with the native result. Needs to mount a tmpfs (root).
+# cache holds the committed sequence and, besides it, only the one being written (each failed
+# sequence's images go at its failure); the coordinator says so once; with room again the next
+# commit leaves only committed sequences cached; the job ends with the native result. Needs to
+# mount a tmpfs (root).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 snapc_mpi_setup cbound
@@ -31,7 +32,7 @@ base=$(grep -c "is not committed" "$W/a.err")
 wait_for 300 '[ $(($(grep -c "is not committed" "$W/a.err") - base)) -ge 5 ]' ||
     fail "5 failed checkpoints not seen in 300 s: $(grep -c "is not committed" "$W/a.err")"
 cache_bounded "$jd" "$cache" "$W/a.err" 5
-pass "$flavor: a full snapshot directory: $kept sequences in the cache after 5+ failed checkpoints, said once"
+pass "$flavor: a full snapshot directory: $kept sequences at most in the cache after 5+ failed checkpoints, none failed, said once"
 c0=$(newest_committed "$jd")
 rm -f "$mnt/filler"
 wait_for 240 '[ "$(newest_committed "$jd")" -gt "$c0" ]' || fail "no commit once there is room"
