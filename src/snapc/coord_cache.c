@@ -270,9 +270,9 @@ static void drop_failed_kept(const char *local, const char *job)
         return;
     }
     struct kept_list removed = {0}, failed = {0}, committed = {0};
-    long long gone[64];
+    long long gone[64], empty[64];
     unsigned long long gone_b[64];
-    int ngone = 0;
+    int ngone = 0, nempty = 0;
     for (struct dirent *e; (e = readdir(d));) {
         long long q = filem_local_seq_name(e->d_name);
         char meta[NAME_MAX + 32];
@@ -290,8 +290,13 @@ static void drop_failed_kept(const char *local, const char *job)
             continue;
         unsigned long long b = dir_bytes(sfd);
         close(sfd);
-        if (!b)
+        if (!b) {
+            /* a sequence folder made for an image never written (its rank ended before it
+             * began: the only rank of this host, whose agent cannot drop it): nothing to say */
+            if (!is_committed && nempty < 64)
+                empty[nempty++] = q;
             continue;
+        }
         if (is_committed)
             kept_add(&committed, q, b);
         else if (ngone < 64) {
@@ -305,8 +310,14 @@ static void drop_failed_kept(const char *local, const char *job)
         snprintf(name, sizeof name, "%lld", gone[k]);
         kept_add(filem_local_remove_seq(dirfd(d), name) == 1 ? &removed : &failed, gone[k], gone_b[k]);
     }
+    for (int k = 0; k < nempty; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "%lld", empty[k]);
+        filem_local_remove_seq(dirfd(d), name);
+    }
     closedir(d);
     close(jfd);
+    filem_local_rmjob(cj); /* the job's folder, when nothing but its note is left */
     if (!removed.n && !failed.n)
         return; /* only committed copies: a job killed or ended by --term keeps them for its
                    restart, as every such job does (not said) */

@@ -89,8 +89,16 @@ for op in quiesce drain capture; do
     kill -TERM $JOB; wait $JOB
 done
 pass "a rank's failure at quiesce, drain, capture"
-for op in begin seqs targets quiesce drain capture; do
-    start_job die-$op 4 --iters $UNTIL_KILLED --sleep-us 300 --die 2:$op
+# ... and after the job's end nothing of it is left in the node's cache (the job's end removes
+# its folders of sequences that failed: also an empty one, made for the image of a rank that died
+# before writing it, the only rank of its host then; before, it stayed with the job's folder and
+# its .jobdir, as nobody on that host could drop them); "only" is a 1-rank job
+for op in begin seqs targets quiesce drain capture only; do
+    if [ $op = only ]; then
+        start_job die-$op 1 --iters $UNTIL_KILLED --sleep-us 300 --die 0:capture
+    else
+        start_job die-$op 4 --iters $UNTIL_KILLED --sleep-us 300 --die 2:$op
+    fi
     # (the launcher kills the other ranks at once: the first loss seen may be any rank)
     expect_rc 1 "rank death in $op" "$CKPT" $JOB && err_has "ended during the checkpoint"
     job_gone $JOB 60 || fail "$op death: the job did not end"
@@ -99,9 +107,11 @@ for op in begin seqs targets quiesce drain capture; do
         { fail "$op death: the sequence is left"; ls -la "$W/revive_global_snapshot_$JOB.ckpt/0"; tail -5 "$W/die-$op.err"; }
     ls -a "$W/revive_global_snapshot_$JOB.ckpt" 2>/dev/null | grep -q '^\.discarded' &&
         fail "$op death: a hidden discarded directory is left after the job"
+    [ ! -e "$L/revive_global_snapshot_$JOB.ckpt" ] ||
+        fail "$op death: the job's node-local cache folder is left after the job: $(cd "$L/revive_global_snapshot_$JOB.ckpt" && ls -A . * | tr '\n' ' ')"
     wait_no_strays
 done
-pass "a rank killed at begin, seqs, targets, quiesce, drain, capture"
+pass "a rank killed at begin, seqs, targets, quiesce, drain, capture (also a job's only rank): nothing left in the cache"
 
 # kill -9 of the other participants while rank 0 writes its image (held there while hold
 # exists, released after the kill: a fixed 3 s pause cost every checkpoint of these jobs):
