@@ -196,6 +196,11 @@ const char *crs_restore_path(struct crs_restore *r, const char *path);
 /* "; if it moved, restart with --relocate OLD=NEW" for a failure with errno
  * ENOENT (a file or folder of the image is missing), else "". */
 const char *crs_restore_moved_hint(int err);
+/* A restore step failed with ERR on a file or folder of the surroundings (the working
+ * directory, a regular file or directory a descriptor held): gone, or barred, is not the
+ * image's fault, so refused_outside is set and restart-mpi does not mark the snapshot failed
+ * (newuser14 F2); other errors leave it. */
+void crs_restore_outside(struct crs_restore *r, int err);
 int crs_restore_process_state(struct crs_restore *r);
 int crs_restore_load(struct crs_restore *r);
 /* Saved file i made again and filled (restore_load.c): a descriptor open

@@ -375,6 +375,14 @@ const char *crs_restore_path(struct crs_restore *r, const char *path)
     return crs_relocated(r->relocate, r->nrelocate, path, out, sizeof bufs[0]);
 }
 
+void crs_restore_outside(struct crs_restore *r, int err)
+{
+    /* a file or folder gone or barred is the surroundings' doing; ENOMEM, EMFILE, EIO are not */
+    if ((err == ENOENT || err == ENOTDIR || err == EACCES || err == EPERM || err == ELOOP) &&
+        r->refused_outside)
+        *r->refused_outside = 1;
+}
+
 const char *crs_restore_moved_hint(int err)
 {
     return err == ENOENT ? "; if it moved, restart with --relocate OLD=NEW (cr_restart and restart-mpi take it)" : "";

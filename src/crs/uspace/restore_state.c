@@ -93,6 +93,9 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
         crs_restore_error(r, "cannot reopen %s as descriptor %d: %s%s", path, f->fd, strerror(e),
                           f->kind == CRS_FD_REGULAR || f->kind == CRS_FD_DIRECTORY ? crs_restore_moved_hint(e)
                                                                                     : "");
+        if (f->kind == CRS_FD_REGULAR || f->kind == CRS_FD_DIRECTORY)
+            crs_restore_outside(r, e);
+        errno = e;
         return -1;
     }
     return fd;
@@ -504,6 +507,7 @@ int crs_restore_process_state(struct crs_restore *r)
         int e = errno;
         crs_restore_error(r, "cannot return to the working directory %s: %s%s", cwd, strerror(e),
                           crs_restore_moved_hint(e));
+        crs_restore_outside(r, e);
         return -e;
     }
     umask((mode_t)p->umask);
