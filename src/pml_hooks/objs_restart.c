@@ -201,6 +201,22 @@ static int holds_bytes(const char *path, const void *want, size_t len)
     return same;
 }
 
+/* 1 when the file at path holds the snapshot's bytes and is not the very file open at the
+ * snapshot (its device, inode and, where the file system keeps one, birth time): the original
+ * job, still running beside its restart, keeps that file, and taking it would make the two jobs
+ * share one scratch file, each reading the other's writes (diffrev44 R-H1). So such a file is
+ * one another handle of this restart wrote back. */
+static int written_back(const struct pml_file *f, const char *path)
+{
+    if (!holds_bytes(path, f->kept, f->kept_len))
+        return 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0 || sb.st_dev != f->dev || sb.st_ino != f->ino)
+        return 1;
+    int64_t born = f->btime_ns ? pml_file_btime_ns(path) : 0;
+    return born && born != f->btime_ns; /* the inode number used again by a new file */
+}
+
 /* A file opened with MPI_MODE_DELETE_ON_CLOSE: its communicator's rank 0 writes the bytes the
  * snapshot kept (objs_ckpt.c keep_scratch) at path, as a new file moved there (a job still
  * running with the old one keeps its own); the others find it there after the check's
@@ -212,7 +228,8 @@ static int holds_bytes(const char *path, const void *want, size_t len)
  * path and the program's handles see two files (diffrev43 R-H2). So a file already holding the
  * snapshot's bytes is left, and a new one is linked in place only where none is (link fails
  * if another rank's came first: then it is compared); a file there with other bytes (the job
- * wrote on after the snapshot) is replaced. */
+ * wrote on after the snapshot), or the very file open at the snapshot (the original job still
+ * running: written_back), is replaced. */
 static enum file_found put_scratch(struct pml_file *f, const char *path, char *why, size_t len)
 {
     if (f->comm_rank != 0)
@@ -222,7 +239,7 @@ static enum file_found put_scratch(struct pml_file *f, const char *path, char *w
                  "MPI_MODE_DELETE_ON_CLOSE", f->abspath);
         return FILE_REFUSED;
     }
-    if (holds_bytes(path, f->kept, f->kept_len))
+    if (written_back(f, path))
         goto done;
     char tmp[PATH_MAX + 32];
     snprintf(tmp, sizeof tmp, "%s.revive-%d", path, (int)getpid());
@@ -251,7 +268,7 @@ static enum file_found put_scratch(struct pml_file *f, const char *path, char *w
     }
     if (ok && link(tmp, path) == 0)
         unlink(tmp);
-    else if (ok && errno == EEXIST && holds_bytes(path, f->kept, f->kept_len))
+    else if (ok && errno == EEXIST && written_back(f, path))
         unlink(tmp); /* another handle's write-back came first */
     else if (ok && rename(tmp, path) != 0) {
         e = errno;
