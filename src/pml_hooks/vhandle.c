@@ -275,8 +275,12 @@ static uintptr_t get_ref(int kind, uintptr_t real, int ref)
         }
     } else {
 #ifdef PML_MPICH
-        /* MPICH's pair types (MPI_FLOAT_INT, ...) are direct handles with small indices */
-        if (kind == PML_TYPE && (real >> 26) == 0x23 && (real & 0x3ffffff) < 16) {
+        /* MPICH's pair types (MPI_FLOAT_INT ... MPI_LONG_DOUBLE_INT) are the direct handles of
+         * indices 0-4, the same in every instance of the library. The direct slots after them
+         * are handed out at run time (MPI_Type_create_f90_real gave 0x8c000007): such a handle
+         * passed on raw was never recorded, and after a restart named whatever the fresh
+         * library made there (session 44: an f90 real came back as an f90 complex) */
+        if (kind == PML_TYPE && (real >> 26) == 0x23 && (real & 0x3ffffff) <= 4) {
             pml_vh_unlock();
             return real;
         }
