@@ -432,6 +432,14 @@ no_strays() {
     ps -o pid=,args= -p "$(echo $left | tr ' ' ,)"
     return 1
 }
+# strays_after WHAT: no process with the test's folder d in its command line (no_strays: 30 s for
+# exits); those left are named in a FAIL line and killed
+strays_after() {
+    local left
+    left=$(no_strays "$d/") && return 0
+    failed "$1: processes left: $left"
+    kill -KILL $(awk '{print $1}' <<<"$left") 2>/dev/null
+}
 # rank_kids JOB: sets r0 (rank 0's pid) and kids (every child of a rank and every helper: the
 # rank_child processes under JOB whose parent is a rank_child too) for rank_child.c's job JOB
 rank_kids() {

@@ -34,14 +34,6 @@ echo "$hline" >hosts
 run_native "$n" "$prog" $steps >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 pids=()
-# strays_after WHAT: no process with this test's folder in its command line (ckptenv.sh's
-# no_strays: 30 s for exits); those left are named and killed
-strays_after() {
-    local left
-    left=$(no_strays "$d/") && return 0
-    failed "$1: processes left: $left"
-    kill -KILL $(awk '{print $1}' <<<"$left") 2>/dev/null
-}
 # one_message WHAT PATTERN FILE RC: refused with status RC != 0 in one or two lines matching
 # PATTERN, not counting the refusal said first while another sequence is read through to name it
 # (restart-mpi's deep check of the advice: diffrev37 R-L14, f4107b4)

@@ -24,12 +24,6 @@ mkdir -p "$run" "$keep"
 touch "$d/pace"
 run_native "$n" "$prog" $steps >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
-strays_after() {
-    local left
-    left=$(no_strays "$d/") && return 0
-    failed "$1: processes left: $left"
-    kill -KILL $(awk '{print $1}' <<<"$left") 2>/dev/null
-}
 cd "$run" || exit 1
 clean timeout -k 5 600 "$wrapper" -am ft-enable-cr "${opt[@]}" --ckpt-dir "$keep" -n "$n" "$prog" \
     $steps --pace "$d/pace" $ms >"$d/out.0" 2>"$d/err.0" &

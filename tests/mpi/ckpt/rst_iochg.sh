@@ -56,12 +56,6 @@ fi
 ln "$f" "$f.orig"        # the job's own file (its inode) kept for the cases below
 cp -p "$f" "$f.crash"    # its contents as the crash left them
 cp -p "$jd/index" index.keep
-strays_after() {
-    local left
-    left=$(no_strays "$d/") && return 0
-    failed "$1: processes left: $left"
-    kill -KILL $(awk '{print $1}' <<<"$left") 2>/dev/null
-}
 # refused WHAT PATTERN [OPTIONS]: restart-mpi OPTIONS of the snapshot directory refused: status
 # non-zero, one line matching PATTERN (the coordinator's, which names the sequence), nothing of
 # the job's results, the index unchanged, no process left
