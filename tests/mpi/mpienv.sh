@@ -65,3 +65,63 @@ nap() {
 }
 run_native() { n=$1; shift; timeout -k 5 "$TMO" "$launcher" -n "$n" "$@"; }
 run_revive() { n=$1; shift; PATH=$(dirname "$launcher"):$PATH timeout -k 5 "$TMO" "$wrapper" -am ft-enable-cr -n "$n" "$@"; }
+# native_kept OUT ERR LAUNCHER N PROG ARG...: the native reference run "LAUNCHER -n N PROG ARG..."
+# (TMO's timeout), its stdout in OUT and its stderr in ERR, its status returned; sets native_s
+# (its wall seconds) and native_from ("run", or "kept" when taken from an earlier test). Under
+# scripts/run-tests (REVIVE_TEST_NATIVE_CACHE: a folder it empties at the start of each run) a
+# run that ended with status 0 is kept there, and a later test asking for the very same run takes
+# the kept output and seconds instead of running it again: ck_X-mpich's reference is Open MPI's
+# run of ck_X (ckcompare.sh), the same runs ck_X-ompi makes. The same run: the launcher and the
+# program (path, size, mtime and inode: a rebuilt program is another), the ranks, the arguments
+# (a path under the test's folder $tmp that does not exist counts as the same in every test:
+# the pace files the programs only look for), and the environment's variables of the MPI
+# libraries, their launchers and hwloc. Only for programs whose output is their stdout and
+# stderr alone, whatever the test's folder (files they write go under TMPDIR and are gone when
+# they end; a file named in the arguments must not be written). Two tests asking at once: the second
+# waits for the first's run (flock) and takes it; a failed run is not kept (the next test runs
+# its own). Without the folder (make check alone) or flock: the run, as before.
+native_kept() {
+    _nk_out=$1 _nk_err=$2 _nk_l=$3 _nk_n=$4
+    shift 4
+    native_from=run
+    if [ -z "${REVIVE_TEST_NATIVE_CACHE:-}" ] || [ ! -d "$REVIVE_TEST_NATIVE_CACHE" ] ||
+        ! command -v flock >/dev/null 2>&1; then
+        _nk_t0=$(date +%s)
+        timeout -k 5 "$TMO" "$_nk_l" -n "$_nk_n" "$@" >"$_nk_out" 2>"$_nk_err"
+        _nk_rc=$?
+        native_s=$(($(date +%s) - _nk_t0))
+        return $_nk_rc
+    fi
+    # (a path under the test's folder that does not exist, such as a pace file of a native run,
+    # is the same in every test)
+    _nk_key=$({ for _nk_a in "$_nk_l" "$_nk_n" "$@"; do
+            case $_nk_a in "$tmp"/*) [ -e "$_nk_a" ] || _nk_a="(absent) TMP/${_nk_a#"$tmp"/}" ;; esac
+            printf '%s\n' "$_nk_a"
+        done
+        stat -L -c '%n %s %.9Y %i' -- "$_nk_l" "$1"
+        env | grep -E '^(OMPI_|MPICH_|MPIR_|MPIEXEC_|HYDRA_|UCX_|FI_|HWLOC_)' | LC_ALL=C sort; } |
+        cksum | tr ' ' _)
+    _nk_d=$REVIVE_TEST_NATIVE_CACHE/$_nk_key
+    # a subshell holding the lock on fd 9: exit 0 with the kept run copied, else the run's status
+    # (its seconds in $_nk_d.s once kept)
+    (
+        flock 9 || exit 125
+        if [ -f "$_nk_d.s" ] && cp "$_nk_d.out" "$_nk_out" && cp "$_nk_d.err" "$_nk_err"; then
+            touch "$_nk_d.hit.$$"
+            exit 0
+        fi
+        _nk_t0=$(date +%s)
+        timeout -k 5 "$TMO" "$_nk_l" -n "$_nk_n" "$@" >"$_nk_out" 2>"$_nk_err"
+        _nk_rc=$?
+        echo $(($(date +%s) - _nk_t0)) >"$_nk_d.t"
+        [ $_nk_rc = 0 ] && cp "$_nk_out" "$_nk_d.out" && cp "$_nk_err" "$_nk_d.err" && mv "$_nk_d.t" "$_nk_d.s"
+        exit $_nk_rc
+    ) 9>"$_nk_d.lock"
+    _nk_rc=$?
+    if [ -f "$_nk_d.hit.$$" ]; then
+        rm -f "$_nk_d.hit.$$"
+        native_from=kept
+    fi
+    native_s=$(cat "$_nk_d.s" 2>/dev/null || cat "$_nk_d.t" 2>/dev/null || echo 0)
+    return $_nk_rc
+}

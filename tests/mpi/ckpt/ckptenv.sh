@@ -53,7 +53,8 @@ show_err() {
         grep -v '^[[:space:]]*$' "$f" | head -n 80 | sed 's/^/  /'
     done
 }
-# ref_native N PROG ARG...: the uninterrupted reference run (run_native). For MPICH it is the
+# ref_native OUT ERR N PROG ARG...: the uninterrupted reference run (run_native), its stdout in
+# OUT and its stderr in ERR. For MPICH it is the
 # native run of Open MPI's build of the same program (PROG-mpich -> PROG-ompi) when there is one,
 # as ckcompare.sh does: MPICH 4.0's native ranks poll while they wait, which made its run slow
 # (rst_cross np=8: 18.7 s, Open MPI's 6.2 s). (They did not starve an Open MPI job beside them:
@@ -63,18 +64,22 @@ show_err() {
 # programs but rst_dynwin, at the ranks and steps of their tests); rst_prog's are
 # not (its checksum counts a datatype's size and extent: step 0 is 124183 under Open MPI, 124171
 # under MPICH), so its tests keep run_native. A difference fails the test, it cannot hide one of
-# Revive's. REVIVE_TEST_CKREF=mpich: MPICH's own native run.
+# Revive's. REVIVE_TEST_CKREF=mpich: MPICH's own native run. The run is mpienv.sh's native_kept:
+# the -mpich test takes the run the -ompi test made earlier in the same CI run (the programs
+# only look whether their pace file, under the test's folder, exists: none does in a native run).
 ref_native() {
-    local n=$1 p=$2 o l
-    shift 2
+    local out=$1 err=$2 n=$3 p=$4 o l
+    shift 4
     o=${p%-mpich}-ompi
     l=$(sed -n 's/^MPIEXEC_OMPI = //p' "$mk")
     if [ "$flavor" = mpich ] && [ "${REVIVE_TEST_CKREF:-ompi}" = ompi ] && [ "$o" != "$p" ] &&
         [ -x "$o" ] && [ -n "$l" ] && [ -x "$l" ]; then
-        timeout -k 5 "$TMO" "$l" -n "$n" "$o" "$@"
+        native_kept "$out" "$err" "$l" "$n" "$o" "$@"
     else
-        run_native "$n" "$p" "$@"
-    fi
+        native_kept "$out" "$err" "$launcher" "$n" "$p" "$@"
+    fi || return
+    [ "$native_from" = kept ] && echo "  (np=$n: the reference is the native run an earlier test made in this run)"
+    return 0
 }
 # clean CMD...: runs CMD with only descriptors 0-2 (the launcher gives ranks its own).
 # (a subshell closes them and execs CMD: a "bash -c" doing it was a bash started per job, 7 ms of

@@ -28,7 +28,7 @@ ran=0 passed=0
 for n in $nps; do
     d=$tmp/np$n
     mkdir -p "$d"
-    ref_native "$n" "$prog" $rounds 0 "$d/nopace" $ms >"$d/native.out" 2>"$d/native.err" ||
+    ref_native "$d/native.out" "$d/native.err" "$n" "$prog" $rounds 0 "$d/nopace" $ms ||
         { failed "np=$n: the native run: status $?"; tail -n 3 "$d/native.err"; continue; }
     for t in $(seq "$trials"); do
         ran=$((ran + 1))

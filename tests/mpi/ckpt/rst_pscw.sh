@@ -45,9 +45,11 @@ for n in $nps; do
     # (compared at the ranks and steps of its tests). Not rst_dynwin's: Open MPI's dynamic
     # windows need the single-copy mechanism its -ompi test sets (MPI_ERR_WIN without), and
     # MPICH runs it natively in half a second
-    native=ref_native
-    [ "$name" = rst_dynwin ] && native=run_native
-    $native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
+    if [ "$name" = rst_dynwin ]; then
+        run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err
+    else
+        ref_native native.out native.err "$n" "$prog" $steps "$d/nopace" $ms
+    fi ||
         { failed "$what: the native run: status $?"; tail -n 3 native.err; continue; }
     touch pace
     clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps \
