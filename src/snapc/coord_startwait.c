@@ -19,7 +19,13 @@
  * A job that ended with no rank connected because its launcher started none (it failed on its
  * own options: `mpirun -am ft-enable-cr --no-such-option ...`) was told the same, the ranks
  * blamed, MPI.jl named (newuser9 F1). Each rank's revive-exec says STARTED as its process starts
- * (before the program): with none heard, the job's end names the launcher and its status. */
+ * (before the program): with none heard, the job's end names the launcher and its status.
+ * A restart (restart-mpi) whose ranks are not all back: its ranks connect only once their images
+ * are read back, which a big image makes long; they are revive-restart-rank's, under Revive by
+ * construction. The refusal, the --wait progress and give-up and the job's end say the job is
+ * being restored and how many of its ranks are back (begun, not begun), never that its ranks run
+ * MPI without Revive's layer nor that a host may be unreachable (REVIVE_LAUNCH_TIMEOUT covers
+ * ranks that never begin: coord_launchwait.c); the refusal offers --wait (newuser14 F3). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <errno.h>
@@ -49,10 +55,63 @@ static int64_t job_age_s(void)
     return job_start_ms ? (coord_now_ms() - job_start_ms) / 1000 : 0;
 }
 
-/* 1 when no rank has connected (no HELLO yet) START_NONE_S or more after the job's start */
+/* 1 when a restart's ranks are not all back yet (every rank said HELLO: Recovered) */
+static int restoring(void)
+{
+    return coord.cfg->restart_of && !coord.recovered;
+}
+
+/* 1 when no rank has connected (no HELLO yet) START_NONE_S or more after the job's start; never
+ * for a restart, whose ranks are Revive's own */
 static int none_for_long(void)
 {
-    return coord.p.nranks == 0 && job_age_s() >= START_NONE_S;
+    return !coord.cfg->restart_of && coord.p.nranks == 0 && job_age_s() >= START_NONE_S;
+}
+
+static int restart_expected(void)
+{
+    return coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
+}
+
+/* "the job is being restored (restart-mpi of SEQDIR, N s ago): K of N ranks are back; not back:
+ * ranks 1,2 (restoring), 3 (not begun)" */
+static void restore_text(struct snapc_sbuf *b)
+{
+    int n = restart_expected();
+    int back = 0;
+    for (int r = 0; r < coord.nrank_conn; r++)
+        back += coord.rank_conn[r] >= 0;
+    char unbegun[512];
+    int begun = coord_restart_begun(unbegun, sizeof unbegun);
+    snapc_sb_printf(b, "the job is being restored (restart-mpi of %s/%lld, %lld s ago): ",
+                    coord.parent_jobdir, (long long)coord.parent_seq, (long long)job_age_s());
+    if (n <= 0) {
+        snapc_sb_printf(b, "%d rank%s back", back, back == 1 ? " is" : "s are");
+        return;
+    }
+    snapc_sb_printf(b, "%d of %d ranks are back", back, n);
+    if (back >= n)
+        return;
+    snapc_sb_printf(b, "; not back: rank%s", n - back == 1 ? "" : "s");
+    int listed = 0;
+    for (int r = 0; r < n; r++) {
+        if (r < coord.nrank_conn && coord.rank_conn[r] >= 0)
+            continue;
+        if (listed++ == 32) {
+            snapc_sb_printf(b, ",...");
+            break;
+        }
+        snapc_sb_printf(b, "%s%d", listed > 1 ? "," : " ", r);
+    }
+    if (begun > back)
+        snapc_sb_printf(b, " (%d reading %s image%s", begun - back,
+                        begun - back == 1 ? "its" : "their", begun - back == 1 ? "" : "s");
+    else
+        snapc_sb_printf(b, " (");
+    if (begun < n)
+        snapc_sb_printf(b, "%snot begun: rank%s %s", begun > back ? "; " : "",
+                        n - begun == 1 ? "" : "s", unbegun);
+    snapc_sb_printf(b, ")");
 }
 
 #define NONE_OUTSIDE "they run the MPI library without Revive's layer (an MPI library loaded " \
@@ -120,6 +179,13 @@ const char *coord_start_none_at_end(void)
 {
     if (coord.p.nranks != 0)
         return NULL;
+    if (coord.cfg->restart_of) {
+        /* its ranks' failures are said by coord_launchwait.c and coord_restart.c */
+        static char text[128];
+        snapc_fmt(text, sizeof text, "the restarted job ended before any of its %d ranks was "
+                  "back (restored and connected to Revive)", restart_expected());
+        return text;
+    }
     /* a restart's ranks are revive-restart-rank's, which says nothing before its HELLO */
     if (coord.child_done && !coord.cfg->restart_of && !any_started()) {
         static char text[512];
@@ -226,10 +292,17 @@ void coord_start_wait_begin(int i, uint32_t timeout_s)
     c->start_wait_say = now + START_WAIT_SAY_MS;
     c->start_none_said = 0;
     struct snapc_sbuf b = {0};
-    snapc_sb_printf(&b, "waiting for the job to start: ");
-    describe(&b);
-    snapc_sb_printf(&b, "; the checkpoint begins once every rank has connected, or this gives "
-                        "up after %u s (--timeout)", c->start_wait_s);
+    if (restoring()) {
+        snapc_sb_printf(&b, "waiting: ");
+        restore_text(&b);
+        snapc_sb_printf(&b, "; the checkpoint begins once every rank is back, or this gives up "
+                            "after %u s (--timeout)", c->start_wait_s);
+    } else {
+        snapc_sb_printf(&b, "waiting for the job to start: ");
+        describe(&b);
+        snapc_sb_printf(&b, "; the checkpoint begins once every rank has connected, or this "
+                            "gives up after %u s (--timeout)", c->start_wait_s);
+    }
     if (none_for_long()) {
         c->start_none_said = 1;
         snapc_sb_printf(&b, "; ");
@@ -272,6 +345,17 @@ void coord_start_wait_tick(int64_t now)
         struct snapc_sbuf b = {0};
         if (now >= c->start_wait_until) {
             c->start_wait_until = 0;
+            if (restoring()) {
+                snapc_sb_printf(&b, "not every rank was back within %u s: ", c->start_wait_s);
+                restore_text(&b);
+                snapc_sb_printf(&b, "; no checkpoint was begun and the snapshot directory is "
+                                    "unchanged (earlier snapshots intact); the job goes on: try "
+                                    "again later (--timeout SEC waits longer)");
+                revive_log_warn("gave up a checkpoint request: %s", b.p ? b.p : "");
+                coord_send_done(i, -ETIMEDOUT, b.p ? b.p : "the job is being restored", 0);
+                snapc_sb_free(&b);
+                continue;
+            }
             snapc_sb_printf(&b, "the job has not started within %u s: ", c->start_wait_s);
             describe(&b);
             snapc_sb_printf(&b, ". A host that cannot be reached (check it: ssh HOST true), or "
@@ -288,9 +372,14 @@ void coord_start_wait_tick(int64_t now)
         } else if (now >= c->start_wait_say || (!c->start_none_said && none_for_long())) {
             if (now >= c->start_wait_say)
                 c->start_wait_say = now + START_WAIT_SAY_MS;
-            snapc_sb_printf(&b, "still waiting for the job to start after %lld s: ",
-                            (long long)waited_s);
-            describe(&b);
+            if (restoring()) {
+                snapc_sb_printf(&b, "still waiting after %lld s: ", (long long)waited_s);
+                restore_text(&b);
+            } else {
+                snapc_sb_printf(&b, "still waiting for the job to start after %lld s: ",
+                                (long long)waited_s);
+                describe(&b);
+            }
             snapc_sb_printf(&b, "; giving up in %lld s",
                             (long long)((c->start_wait_until - now + 999) / 1000));
             if (none_for_long()) {
@@ -320,6 +409,17 @@ void coord_start_refuse(int i, int status, const char *text)
     uint32_t bound = timeout_s ? timeout_s : p->default_timeout_s;
     int64_t waited_s = job_age_s();
     struct snapc_sbuf b = {0};
+    if (starting && restoring()) {
+        /* whatever the bound: a long restore is a big image, not a lost host */
+        restore_text(&b);
+        snapc_sb_printf(&b, ". No checkpoint was begun (earlier snapshots intact); ckpt-mpirun "
+                            "--wait %d waits until every rank is back and then takes the "
+                            "snapshot (--timeout SEC: how long it waits, default %d s)",
+                        (int)getpid(), START_WAIT_DEFAULT_S);
+        coord_send_done(i, status, b.p ? b.p : text, 0);
+        snapc_sb_free(&b);
+        return;
+    }
     if (starting && waited_s < (int64_t)bound && none_for_long()) {
         none_text(&b);
         snapc_sb_printf(&b, ". No checkpoint was begun (earlier snapshots intact); the job goes "

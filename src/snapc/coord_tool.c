@@ -491,6 +491,10 @@ void coord_tool_frame(int i)
                     snapc_fmt(line, sizeof line,
                               "Queued (after the checkpoint in progress, sequence %llu)",
                               (unsigned long long)coord.p.seq);
+                else if (coord.cfg->restart_of && !coord.recovered)
+                    snapc_fmt(line, sizeof line, "Queued (the job is being restored: %d of %d "
+                              "ranks back)", coord.p.nhello,
+                              coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks);
                 else if (coord.p.nranks == 0)
                     snapc_fmt(line, sizeof line, "Queued (the job is starting: no rank is ready yet)");
                 else

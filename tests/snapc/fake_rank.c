@@ -774,6 +774,15 @@ int main(int argc, char **argv)
         snprintf(pf, sizeof pf, "begun.%d", me);
         if (dfd >= 0 && (fd = openat(dfd, pf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0)
             close(fd);
+        /* FAKE_RESTORE_SLOW=R:S[,R:S...]: rank R's restore takes S seconds, as a big image's
+         * read does (restoring.sh) */
+        for (const char *sl = getenv("FAKE_RESTORE_SLOW"); sl && *sl;) {
+            int r, sec;
+            if (sscanf(sl, "%d:%d", &r, &sec) == 2 && r == me && sec > 0)
+                sleep((unsigned)sec);
+            sl = strchr(sl, ',');
+            sl = sl ? sl + 1 : NULL;
+        }
         const char *ff = getenv("FAKE_RESTORE_FAIL");
         int na = ff && *ff == '1' ? -1 : load_image(restore_dir, me);
         if (na < 0) {
