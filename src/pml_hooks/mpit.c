@@ -730,40 +730,40 @@ int MPI_T_pvar_handle_free(MPI_T_pvar_session session, MPI_T_pvar_handle *handle
     END();
 }
 
+/* MPI_T_pvar_start (mark 1), _stop (mark 0) or _reset (mark -1: no mark changes) of one handle
+ * or of MPI_T_PVAR_ALL_HANDLES: the one path of the three (session and handles made again after
+ * a restart, the call, then what a restart must start again). Called with mt held. */
+static int pvar_act(MPI_T_pvar_session session, MPI_T_pvar_handle handle,
+                    int (*fn)(MPI_T_pvar_session, MPI_T_pvar_handle), int mark)
+{
+    struct mpit_obj *s, *o;
+    int all;
+    int rc = pvar_args(session, handle, &s, &o, &all);
+    if (rc == MPI_SUCCESS)
+        rc = fn(PVAR_SH(s), PVAR_H(o, all));
+    if (rc == MPI_SUCCESS && mark >= 0)
+        mark_started(s, o, all, mark);
+    return rc;
+}
+
 int MPI_T_pvar_start(MPI_T_pvar_session session, MPI_T_pvar_handle handle)
 {
     BEGIN(pvar_start);
-    struct mpit_obj *s, *o;
-    int all;
-    rc = pvar_args(session, handle, &s, &o, &all);
-    if (rc == MPI_SUCCESS)
-        rc = L.pvar_start(PVAR_SH(s), PVAR_H(o, all));
-    if (rc == MPI_SUCCESS)
-        mark_started(s, o, all, 1);
+    rc = pvar_act(session, handle, L.pvar_start, 1);
     END();
 }
 
 int MPI_T_pvar_stop(MPI_T_pvar_session session, MPI_T_pvar_handle handle)
 {
     BEGIN(pvar_stop);
-    struct mpit_obj *s, *o;
-    int all;
-    rc = pvar_args(session, handle, &s, &o, &all);
-    if (rc == MPI_SUCCESS)
-        rc = L.pvar_stop(PVAR_SH(s), PVAR_H(o, all));
-    if (rc == MPI_SUCCESS)
-        mark_started(s, o, all, 0);
+    rc = pvar_act(session, handle, L.pvar_stop, 0);
     END();
 }
 
 int MPI_T_pvar_reset(MPI_T_pvar_session session, MPI_T_pvar_handle handle)
 {
     BEGIN(pvar_reset);
-    struct mpit_obj *s, *o;
-    int all;
-    rc = pvar_args(session, handle, &s, &o, &all);
-    if (rc == MPI_SUCCESS)
-        rc = L.pvar_reset(PVAR_SH(s), PVAR_H(o, all));
+    rc = pvar_act(session, handle, L.pvar_reset, -1);
     END();
 }
 
