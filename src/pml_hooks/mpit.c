@@ -70,7 +70,6 @@ static void bind_lower(void)
 /* ---- the program's handles ------------------------------------------------------------- */
 enum { O_CVAR = 1, O_SESSION, O_PVAR, O_ENUM };
 #define MPIT_MAGIC 0x4d504954u
-#define NAME_MAX_T 256
 
 struct mpit_obj {
     uint32_t magic;
@@ -78,7 +77,8 @@ struct mpit_obj {
     unsigned gen;             /* of the lower half real belongs to */
     void *real;               /* the lower half's handle */
     struct mpit_obj *next;
-    char name[NAME_MAX_T];    /* the variable's (an enumeration: of the variable it came from) */
+    char *name;               /* the variable's, whole (an enumeration: of the variable it came
+                               * from); "" when it could not be had */
     int var_kind;             /* an enumeration's: O_CVAR or O_PVAR */
     int var_class;            /* a pvar's */
     int bind;                 /* MPI_T_BIND_*: the object a handle is bound to */
@@ -97,7 +97,7 @@ static struct mpit_obj *objs;
  * library before its MPI_Init (one written before MPI_Init may only be written then). */
 struct mpit_write {
     struct mpit_write *next;
-    char name[NAME_MAX_T];
+    char *name; /* whole, in the same allocation, after value */
     size_t size;
     unsigned char value[];
 };
@@ -117,6 +117,41 @@ static struct mpit_obj *obj_new(int kind, void *real)
     return o;
 }
 
+/* get_info of variable i for its name alone */
+static int var_get_name(int var_kind, int i, char *name, int *len)
+{
+    int verb, bind, scope, cls, ro, cont, at, dl = 0;
+    MPI_Datatype dt;
+    MPI_T_enum en;
+    return var_kind == O_CVAR
+               ? L.cvar_get_info(i, name, len, &verb, &dt, &en, NULL, &dl, &bind, &scope)
+               : L.pvar_get_info(i, name, len, &verb, &cls, &dt, &en, NULL, &dl, &bind, &ro,
+                                 &cont, &at);
+}
+
+/* The name of variable i (var_kind O_CVAR or O_PVAR) of the lower half, whole, malloc'd; ""
+ * (malloc'd) when it cannot be had, NULL only without memory. Names have no bound in either
+ * library (Open MPI builds them from framework, component and variable names; MPICH's come from
+ * its build): a name cut to a fixed buffer (256 bytes before) would not be found again by name
+ * after a restart. The longest in Open MPI 4.1 and MPICH 4.0 are 55 bytes (cvars; pvars: 31,
+ * none). */
+static char *var_name(int var_kind, int i)
+{
+    for (int tries = 0; tries < 2; tries++) {
+        int len = 0; /* name_len 0: the length is asked (MPI-3.1 14.3.3) */
+        if (var_get_name(var_kind, i, NULL, &len) != MPI_SUCCESS || len <= 0)
+            break;
+        char *nm = calloc(1, (size_t)len + 1);
+        if (!nm)
+            return NULL;
+        int got = len + 1;
+        if (var_get_name(var_kind, i, nm, &got) == MPI_SUCCESS && strlen(nm) < (size_t)len)
+            return nm;
+        free(nm); /* changed between the calls: asked again */
+    }
+    return strdup("");
+}
+
 static void obj_free(struct mpit_obj *o)
 {
     for (struct mpit_obj **p = &objs; *p; p = &(*p)->next)
@@ -126,6 +161,7 @@ static void obj_free(struct mpit_obj *o)
         }
     o->magic = 0;
     free(o->value);
+    free(o->name);
     free(o);
 }
 
@@ -278,18 +314,17 @@ static int enum_fresh(struct mpit_obj *o)
 {
     if (o->gen == gen)
         return MPI_SUCCESS;
-    char nm[NAME_MAX_T];
-    int i, nl = sizeof nm, verb, bind, scope, cls, ro, cont, at, dl = 0, rc;
+    int i, verb, bind, scope, cls, ro, cont, at, dl = 0, rc;
     MPI_Datatype dt;
     MPI_T_enum en = MPI_T_ENUM_NULL;
     if (o->var_kind == O_CVAR)
         rc = L.cvar_get_index(o->name, &i) != MPI_SUCCESS
                  ? MPI_T_ERR_INVALID_HANDLE
-                 : L.cvar_get_info(i, nm, &nl, &verb, &dt, &en, NULL, &dl, &bind, &scope);
+                 : L.cvar_get_info(i, NULL, NULL, &verb, &dt, &en, NULL, &dl, &bind, &scope);
     else
         rc = L.pvar_get_index(o->name, o->var_class, &i) != MPI_SUCCESS
                  ? MPI_T_ERR_INVALID_HANDLE
-                 : L.pvar_get_info(i, nm, &nl, &verb, &cls, &dt, &en, NULL, &dl, &bind, &ro,
+                 : L.pvar_get_info(i, NULL, NULL, &verb, &cls, &dt, &en, NULL, &dl, &bind, &ro,
                                    &cont, &at);
     if (rc != MPI_SUCCESS || en == MPI_T_ENUM_NULL)
         return MPI_T_ERR_INVALID_HANDLE;
@@ -307,17 +342,20 @@ static MPI_T_enum enum_virtual(MPI_T_enum en, int var_kind, int i)
     for (struct mpit_obj *p = objs; p; p = p->next)
         if (p->kind == O_ENUM && p->gen == gen && p->real == (void *)en)
             return (MPI_T_enum)p;
-    char nm[NAME_MAX_T];
-    int nl = sizeof nm, verb, bind, scope, cls = 0, ro, cont, at, dl = 0, rc;
+    int verb, bind, scope, cls = 0, ro, cont, at, dl = 0, rc;
     MPI_Datatype dt;
     MPI_T_enum e2;
-    rc = var_kind == O_CVAR ? L.cvar_get_info(i, nm, &nl, &verb, &dt, &e2, NULL, &dl, &bind, &scope)
-                            : L.pvar_get_info(i, nm, &nl, &verb, &cls, &dt, &e2, NULL, &dl, &bind,
-                                              &ro, &cont, &at);
-    struct mpit_obj *o = rc == MPI_SUCCESS ? obj_new(O_ENUM, (void *)en) : NULL;
-    if (!o)
+    rc = var_kind == O_CVAR
+             ? L.cvar_get_info(i, NULL, NULL, &verb, &dt, &e2, NULL, &dl, &bind, &scope)
+             : L.pvar_get_info(i, NULL, NULL, &verb, &cls, &dt, &e2, NULL, &dl, &bind, &ro,
+                               &cont, &at);
+    char *nm = rc == MPI_SUCCESS ? var_name(var_kind, i) : NULL;
+    struct mpit_obj *o = nm ? obj_new(O_ENUM, (void *)en) : NULL;
+    if (!o) {
+        free(nm);
         return MPI_T_ENUM_NULL;
-    snprintf(o->name, sizeof o->name, "%s", nm);
+    }
+    o->name = nm;
     o->var_kind = var_kind;
     o->var_class = cls;
     return (MPI_T_enum)o;
@@ -464,26 +502,27 @@ int MPI_T_enum_get_item(MPI_T_enum enumtype, int index, int *value, char *name, 
 int MPI_T_cvar_handle_alloc(int i, void *obj_handle, MPI_T_cvar_handle *handle, int *count)
 {
     BEGIN(cvar_handle_alloc);
-    char nm[NAME_MAX_T];
-    int nl = sizeof nm, verb, bind = MPI_T_BIND_NO_OBJECT, scope, dl = 0;
+    int verb, bind = MPI_T_BIND_NO_OBJECT, scope, dl = 0;
     MPI_Datatype dt = MPI_DATATYPE_NULL;
     MPI_T_enum en;
     union robj u;
     void *r = NULL;
-    rc = L.cvar_get_info(i, nm, &nl, &verb, &dt, &en, NULL, &dl, &bind, &scope);
+    rc = L.cvar_get_info(i, NULL, NULL, &verb, &dt, &en, NULL, &dl, &bind, &scope);
     if (rc != MPI_SUCCESS)
         goto out;
     uintptr_t v = obj_virtual(bind, obj_handle);
     rc = L.cvar_handle_alloc(i, obj_lower(bind, obj_handle, v, &u), (MPI_T_cvar_handle *)&r, count);
     if (rc != MPI_SUCCESS)
         goto out;
-    struct mpit_obj *o = obj_new(O_CVAR, r);
+    char *nm = var_name(O_CVAR, i);
+    struct mpit_obj *o = nm ? obj_new(O_CVAR, r) : NULL;
     if (!o) {
+        free(nm);
         L.cvar_handle_free((MPI_T_cvar_handle *)&r);
         rc = MPI_T_ERR_MEMORY;
         goto out;
     }
-    snprintf(o->name, sizeof o->name, "%s", nm);
+    o->name = nm;
     o->bind = bind;
     o->vobj = v;
     o->esize = elem_size(dt);
@@ -553,10 +592,12 @@ static void keep_write(struct mpit_obj *o, const void *buf)
     for (; *p; p = &(*p)->next)
         if (!strcmp((*p)->name, o->name))
             break;
-    struct mpit_write *w = calloc(1, sizeof *w + room);
+    size_t nlen = strlen(o->name) + 1;
+    struct mpit_write *w = calloc(1, sizeof *w + room + nlen);
     if (!w)
         return;
-    snprintf(w->name, sizeof w->name, "%s", o->name);
+    w->name = (char *)w->value + room;
+    memcpy(w->name, o->name, nlen);
     w->size = n;
     memcpy(w->value, buf, n);
     if (o->str)
@@ -629,13 +670,12 @@ int MPI_T_pvar_handle_alloc(MPI_T_pvar_session session, int i, void *obj_handle,
     rc = !s ? MPI_T_ERR_INVALID_SESSION : session_fresh(s);
     if (rc != MPI_SUCCESS)
         goto out;
-    char nm[NAME_MAX_T];
-    int nl = sizeof nm, verb, cls, bind = MPI_T_BIND_NO_OBJECT, ro, cont = 0, at, dl = 0;
+    int verb, cls, bind = MPI_T_BIND_NO_OBJECT, ro, cont = 0, at, dl = 0;
     MPI_Datatype dt;
     MPI_T_enum en;
     union robj u;
     void *r = NULL;
-    rc = L.pvar_get_info(i, nm, &nl, &verb, &cls, &dt, &en, NULL, &dl, &bind, &ro, &cont, &at);
+    rc = L.pvar_get_info(i, NULL, NULL, &verb, &cls, &dt, &en, NULL, &dl, &bind, &ro, &cont, &at);
     if (rc != MPI_SUCCESS)
         goto out;
     uintptr_t v = obj_virtual(bind, obj_handle);
@@ -643,13 +683,15 @@ int MPI_T_pvar_handle_alloc(MPI_T_pvar_session session, int i, void *obj_handle,
                              (MPI_T_pvar_handle *)&r, count);
     if (rc != MPI_SUCCESS)
         goto out;
-    struct mpit_obj *o = obj_new(O_PVAR, r);
+    char *nm = var_name(O_PVAR, i);
+    struct mpit_obj *o = nm ? obj_new(O_PVAR, r) : NULL;
     if (!o) {
+        free(nm);
         L.pvar_handle_free((MPI_T_pvar_session)s->real, (MPI_T_pvar_handle *)&r);
         rc = MPI_T_ERR_MEMORY;
         goto out;
     }
-    snprintf(o->name, sizeof o->name, "%s", nm);
+    o->name = nm;
     o->var_class = cls;
     o->bind = bind;
     o->vobj = v;
