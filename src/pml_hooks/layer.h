@@ -335,6 +335,14 @@ int pml_rec_key(int32_t i, uint64_t key[2]);
 int pml_rec_compact(const unsigned char *keep, int32_t n);
 /* Entry i as recorded: 0, or -1 past the end. items/len: its tagged items (record.c). */
 int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, size_t *len);
+/* 1 when call fid hands out a datatype the MPI standard calls predefined although the library
+ * makes it at run time: MPI_Type_create_f90_real/_complex/_integer and MPI_Type_match_size (MPI
+ * 4.0 19.1.9: "cannot be freed"). Such a type is never freed by Revive: Open MPI's MPI_Type_free
+ * raises MPI_ERR_TYPE, MPICH's succeeds and its MPI_Finalize then aborts freeing it again
+ * (diffrev45 R-H1). pml_rec_made_predef_type: the same of the call that made record entry rec
+ * (a handle's pml_vh rec; 0 for -1). */
+int pml_fid_makes_predef_type(int fid);
+int pml_rec_made_predef_type(int32_t rec);
 
 /* The layer (layer.c). A call before MPI_Init or after MPI_Finalize, and a call Revive does not
  * support yet, stop the process with a message naming the call as the application wrote it:

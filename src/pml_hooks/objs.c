@@ -76,7 +76,8 @@ void pml_vh_free_layer_held(void)
     for (uint32_t i = 1; i < pml_vh_used; i++) {
         struct pml_vh *h = &pml_vh_tab[i];
         if ((h->kind != PML_TYPE && h->kind != PML_COMM) || !h->lrefs || !h->real ||
-            h->flags + 1u > h->lrefs || pml_real_is_predef(h->real))
+            h->flags + 1u > h->lrefs || pml_real_is_predef(h->real) ||
+            (h->kind == PML_TYPE && pml_rec_made_predef_type(h->rec)))
             continue;
         if (h->kind == PML_TYPE) {
             MPI_Datatype r = (MPI_Datatype)h->real;

@@ -263,7 +263,7 @@ static void term_finalize(void)
     int (*fin)(void) = pml_L.MPI_Finalize;
     if (fin && !finalized) {
         pml_finalizing = 1;
-        fin();
+        pml_term_finalize(fin);
         finalized = 1;
     }
 }

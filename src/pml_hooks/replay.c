@@ -683,7 +683,12 @@ static void free_real(int32_t i, int k)
     switch (E[i].out_kind[k]) {
     case PML_COMM: { MPI_Comm c = (MPI_Comm)r; if (!pml_real_is_predef(r)) pml_L.MPI_Comm_free(&c); break; }
     case PML_GROUP: { MPI_Group g = (MPI_Group)r; if (!pml_real_is_predef(r)) pml_L.MPI_Group_free(&g); break; }
-    case PML_TYPE: { MPI_Datatype t = (MPI_Datatype)r; if (!pml_real_is_predef(r)) pml_L.MPI_Type_free(&t); break; }
+    case PML_TYPE: {
+        MPI_Datatype t = (MPI_Datatype)r;
+        if (!pml_real_is_predef(r) && !pml_fid_makes_predef_type(E[i].fid))
+            pml_L.MPI_Type_free(&t);
+        break;
+    }
     case PML_OP: { MPI_Op o = (MPI_Op)r; if (!pml_real_is_predef(r)) pml_L.MPI_Op_free(&o); break; }
     case PML_ERRH: { MPI_Errhandler e = (MPI_Errhandler)r; if (!pml_real_is_predef(r)) pml_L.MPI_Errhandler_free(&e); break; }
     case PML_INFO: { MPI_Info f = (MPI_Info)r; if (!pml_real_is_predef(r)) pml_L.MPI_Info_free(&f); break; }

@@ -8,6 +8,7 @@
 # to the end: both generations' lines must equal the native run's, and no process may be left.
 # Then each of the first two snapshots is restarted to the end: its lines must be the native
 # run's last ones.
+# The job ended by --term must end with status 0 (it finalizes as if it had finished).
 # A snapshot that caught an epoch open (an exposure the restarted rank no longer has, a
 # completion the fresh library never gets) makes the restarted job fail or differ.
 # rst_pscw.sh FLAVOR rst_xlock: the same with rst_xlock.c (exclusive lock epochs on both
@@ -76,6 +77,9 @@ for n in $nps; do
     if ! term_restart $job; then
         failed "$what: ckpt-mpirun --term: $(tail -n 2 ckpt.term.err)"; continue
     fi
+    # the job --term ended finalizes as if it had finished: status 0 (diffrev45 R-H1: a job
+    # holding an f90 type aborted in MPI_Finalize, MPICH status 6, Open MPI 3)
+    [ "$termst" = 0 ] || { failed "$what: the job ended by --term: status $termst"; show_err err.0; }
     restart_verdict "$what: two snapshots and a --term at random moments in its epochs"
     # the two snapshots the job went on from, each restarted to the end: its lines are the
     # native run's from some step on
