@@ -311,15 +311,6 @@ int MPI_File_set_view(MPI_File fh, MPI_Offset disp, MPI_Datatype etype, MPI_Data
 int PMPI_File_set_view(MPI_File, MPI_Offset, MPI_Datatype, MPI_Datatype, const char *, MPI_Info)
     __attribute__((alias("pml_own_MPI_File_set_view")));
 
-/* Named datatypes come back as they are, derived ones as new handles the program frees. */
-static MPI_Datatype type_out(MPI_Datatype r)
-{
-    int ni, na, nd, comb = MPI_COMBINER_NAMED;
-    pml_L.MPI_Type_get_envelope(r, &ni, &na, &nd, &comb);
-    return (MPI_Datatype)(comb == MPI_COMBINER_NAMED ? pml_get(PML_TYPE, PML_H(r))
-                                                     : pml_new(PML_TYPE, PML_H(r)));
-}
-
 int MPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Datatype *filetype,
                       char *datarep)
 {
@@ -328,9 +319,13 @@ int MPI_File_get_view(MPI_File fh, MPI_Offset *disp, MPI_Datatype *etype, MPI_Da
     PML_GATE_ENTER(PML_FID_MPI_File_get_view);
     MPI_Datatype re = (MPI_Datatype)pml_v2r(PML_H(MPI_DATATYPE_NULL)), rf = re;
     int rc = pml_L.MPI_File_get_view((MPI_File)pml_v2r(PML_H(fh)), disp, &re, &rf, datarep);
+    struct pml_file *f = pml_file_of(PML_H(fh));
     if (rc == MPI_SUCCESS) {
-        *etype = type_out(re);
-        *filetype = type_out(rf);
+        /* made from the view's types (referenced by the file): layer.c, pml_type_handed_out */
+        *etype = (MPI_Datatype)pml_type_handed_out(PML_H(re), PML_FID_MPI_File_get_view,
+                                                   f && f->view_set ? f->etype : PML_H(MPI_BYTE), 0);
+        *filetype = (MPI_Datatype)pml_type_handed_out(PML_H(rf), PML_FID_MPI_File_get_view,
+                                                      f && f->view_set ? f->filetype : PML_H(MPI_BYTE), 1);
     }
     PML_GATE_LEAVE();
     return rc;

@@ -658,6 +658,45 @@ int MPI_Pcontrol(const int level, ...)
     return pml_L.MPI_Pcontrol(level);
 }
 
+/* A datatype the library hands out of another object: MPI_Type_get_contents' array_of_datatypes
+ * (fid MPI_Type_get_contents, `from` the type taken apart, k the index), MPI_File_get_view's etype
+ * and filetype (fid MPI_File_get_view, `from` the view's type; the copy's combiner recorded). Named types and the f90
+ * ones come back as they are (MPI 4.0 5.1.13, 19.1.9): a handle the program may have already,
+ * recorded only when it is new to the layer. A derived one is a new object the program frees:
+ * recorded as made by the call from `from`, so that a restart makes it again (replay.c,
+ * rp_handed_type: get_contents again on the replayed input, output k; the view's a copy of the
+ * view's type made as the library made it) and a snapshot with it held is not failed
+ * (diffrev45 R-H2: "handle ... was not made by a recorded call"). `from` is an input of the
+ * entry, so its creator is replayed as an ancestor when the program freed it meanwhile. */
+static int type_combiner(uintptr_t real)
+{
+    int ni, na, nd, comb = MPI_COMBINER_NAMED;
+    pml_L.MPI_Type_get_envelope((MPI_Datatype)real, &ni, &na, &nd, &comb);
+    return comb;
+}
+
+uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k)
+{
+    int comb = type_combiner(real), named = comb == MPI_COMBINER_NAMED;
+    int f90 = comb == MPI_COMBINER_F90_REAL || comb == MPI_COMBINER_F90_COMPLEX ||
+              comb == MPI_COMBINER_F90_INTEGER;
+    uintptr_t v = named || f90 ? pml_get(PML_TYPE, real) : pml_new(PML_TYPE, real);
+    /* a named one needs no record; an f90 one the program never had is made again by get_contents
+     * alone (a view's type is referenced by its file: never new to the layer) */
+    if (named || (f90 && (fid != PML_FID_MPI_Type_get_contents || !pml_vh_fresh(v))))
+        return v;
+    /* a view's copy is made again as the library made it: MPICH 4.0's ROMIO a contiguous type of
+     * one, Open MPI's ompio a duplicate (the combiner is what the program can see) */
+    if (fid == PML_FID_MPI_File_get_view)
+        k = comb;
+    struct pml_rec *R = pml_rec_open(fid);
+    pml_rec_handle(R, from);
+    pml_rec_scalar(R, &k, sizeof k);
+    pml_rec_out(R, v);
+    pml_rec_close(R);
+    return v;
+}
+
 int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addresses,
                           int max_datatypes, int array_of_integers[],
                           MPI_Aint array_of_addresses[], MPI_Datatype array_of_datatypes[])
@@ -671,14 +710,9 @@ int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addre
                                          max_addresses, max_datatypes, array_of_integers,
                                          array_of_addresses, r);
     if (rc == MPI_SUCCESS) {
-        for (int i = 0; i < max_datatypes; i++) {
-            int ni, na, nd, comb = MPI_COMBINER_NAMED;
-            pml_L.MPI_Type_get_envelope(r[i], &ni, &na, &nd, &comb);
-            /* named types come back as they are; derived ones are new handles to free */
-            array_of_datatypes[i] = (MPI_Datatype)(comb == MPI_COMBINER_NAMED
-                                                       ? pml_get(PML_TYPE, PML_H(r[i]))
-                                                       : pml_new(PML_TYPE, PML_H(r[i])));
-        }
+        for (int i = 0; i < max_datatypes; i++)
+            array_of_datatypes[i] = (MPI_Datatype)pml_type_handed_out(
+                PML_H(r[i]), PML_FID_MPI_Type_get_contents, PML_H(datatype), i);
     }
     if (r != s)
         free(r);

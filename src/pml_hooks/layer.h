@@ -224,6 +224,8 @@ void pml_pre_init(void *lower_handle);
 uintptr_t pml_new(int kind, uintptr_t real);   /* a handle the call created */
 uintptr_t pml_get(int kind, uintptr_t real);   /* a handle that may exist already (+1 reference) */
 uintptr_t pml_new_raw(int kind, uintptr_t real); /* a request or message handle, whatever real is */
+/* a datatype MPI_Type_get_contents or MPI_File_get_view hands out, recorded when new (layer.c) */
+uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k);
 uintptr_t pml_r2v(int kind, uintptr_t real);   /* the same for callbacks (no new reference) */
 /* An attribute callback's handle. The library may call one for an object the program never had
  * (MPICH's MPI_Win_allocate duplicates the communicator, attributes and their callbacks

@@ -653,6 +653,62 @@ static int rp_file_group(struct pml_rp *P)
     return rc;
 }
 
+/* A datatype the library handed out (layer.c, pml_type_handed_out): output k of
+ * MPI_Type_get_contents taken again on the replayed input (the library's other new handles of
+ * that call freed), or MPI_File_get_view's copy of the view's type made as the library made it,
+ * committed: combiner k, MPI_COMBINER_DUP (Open MPI's ompio) or MPI_COMBINER_CONTIGUOUS of one
+ * (MPICH 4.0's ROMIO). The file is opened again only after the replay. */
+static int contents_k(MPI_Datatype in, int k, MPI_Datatype *out)
+{
+    int ni = 0, na = 0, nd = 0, comb = MPI_COMBINER_NAMED;
+    int rc = pml_L.MPI_Type_get_envelope(in, &ni, &na, &nd, &comb);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    if (comb == MPI_COMBINER_NAMED || k < 0 || k >= nd)
+        return MPI_ERR_TYPE;
+    int *is = malloc(((size_t)ni + 1) * sizeof *is);
+    MPI_Aint *as = malloc(((size_t)na + 1) * sizeof *as);
+    MPI_Datatype *ds = malloc((size_t)nd * sizeof *ds);
+    rc = is && as && ds ? pml_L.MPI_Type_get_contents(in, ni, na, nd, is, as, ds) : MPI_ERR_NO_MEM;
+    for (int i = 0; rc == MPI_SUCCESS && i < nd; i++) {
+        if (i == k) {
+            *out = ds[i];
+            continue;
+        }
+        int n1, n2, n3, c = MPI_COMBINER_NAMED;
+        pml_L.MPI_Type_get_envelope(ds[i], &n1, &n2, &n3, &c);
+        if (c != MPI_COMBINER_NAMED && c != MPI_COMBINER_F90_REAL &&
+            c != MPI_COMBINER_F90_COMPLEX && c != MPI_COMBINER_F90_INTEGER)
+            pml_L.MPI_Type_free(&ds[i]); /* a new handle of this call's */
+    }
+    free(is);
+    free(as);
+    free(ds);
+    return rc;
+}
+
+static int rp_handed_type(struct pml_rp *P)
+{
+    MPI_Datatype in = (MPI_Datatype)pml_rp_h(P);
+    int k = 0;
+    pml_rp_i(P, &k, sizeof k);
+    if (pml_rp_failed(P))
+        return MPI_ERR_OTHER;
+    MPI_Datatype out = (MPI_Datatype)0;
+    int rc;
+    if (P->fid == PML_FID_MPI_File_get_view) {
+        rc = k == MPI_COMBINER_CONTIGUOUS ? pml_L.MPI_Type_contiguous(1, in, &out)
+                                          : pml_L.MPI_Type_dup(in, &out);
+        if (rc == MPI_SUCCESS)
+            rc = pml_L.MPI_Type_commit(&out);
+    } else {
+        rc = contents_k(in, k, &out);
+    }
+    if (rc == MPI_SUCCESS)
+        pml_rp_o(P, PML_TYPE, PML_H(out));
+    return rc;
+}
+
 /* Every file open at the snapshot gets the communicator the replay made for it; one the program
  * freed is the restart's, which frees it once the file is open again (objs_restart.c). Its
  * output is marked so that step 4 leaves it. */
@@ -1074,6 +1130,8 @@ int pml_replay_run(struct pml_replay_stats *st, char *err, size_t errlen)
                 fn = pml_rp_topo_fn(fid); /* MPI_Dist_graph_create: topo.c */
             if (!fn && fid == PML_FID_MPI_File_get_group)
                 fn = rp_file_group;
+            if (!fn && (fid == PML_FID_MPI_Type_get_contents || fid == PML_FID_MPI_File_get_view))
+                fn = rp_handed_type; /* a datatype the library handed out */
             if (!fn) {
                 snprintf(err, errlen, "record entry %d: %s cannot be replayed", i, pml_fn_names[fid]);
                 rc = -ENOTSUP;
