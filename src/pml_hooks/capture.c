@@ -45,9 +45,16 @@ static volatile int capture_dirfd = -1; /* the image's folder, held open by the 
 /* The capture's folder, and the agent's socket and eventfd: Revive's, never the application's
  * (the halves' rule knows them by their maker's mark; this holds also when a mark was lost, as
  * when a restart forgets the dead library's marks after the agent made new ones). */
+static int forked_child;
+
 static int own_fd(void *arg, int fd)
 {
     (void)arg;
+    /* a child the rank forked has no agent: the numbers of the rank's agent descriptors are
+     * the child's own files there (a child's scratch file opened as the rank's eventfd's number
+     * was left out of its image, its bytes lost at the restart: session 45) */
+    if (forked_child)
+        return 0;
     int agent[4], n = snapc_agent_fds(agent, 4);
     for (int i = 0; i < n; i++)
         if (agent[i] == fd)
@@ -66,8 +73,8 @@ static int self_mode;
 static int will_hold;   /* this capture holds threads after it (--term, or its restart) */
 
 /* A child the rank forked (a helper, a worker: taken along by a tree capture) is no rank: its
- * image holds an empty "mpi" section, which a restart reads as no rank's (crs/uspace/restart.c) */
-static int forked_child;
+ * image holds an empty "mpi" section, which a restart reads as no rank's (crs/uspace/restart.c);
+ * forked_child is declared above own_fd */
 
 static void after_fork_child(void)
 {
@@ -621,6 +628,11 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
     uint64_t scratch = 0;
     if (!e)
         e = pml_objs_keep_scratch(max, &scratch, r->err, sizeof r->err);
+    /* ... and one limit for the image: the files deleted while open that the capture saves count
+     * with these copies (each kind checked on its own, a rank's image held twice the limit, and
+     * with children (a tree file) each of them the default's 1 GiB more: session 45) */
+    o.file_data_held = scratch;
+    o.file_data_held_what = "copies of the rank's MPI_MODE_DELETE_ON_CLOSE files";
     if (e) {
         pml_restart_done(0, NULL, 0);
         crs_durable_abort(&d);
@@ -682,6 +694,16 @@ static int capture_once(const char *image_path, struct snapc_capture_result *r, 
         to.flags = save_shared ? CRS_REQ_F_SAVE_SHARED : 0;   /* the children's mappings too */
         to.commit = tree_commit;
         to.no_ignore_hint = 1; /* a rank offers neither --tree nor --ignore-fds (newuser7d F1) */
+        /* the rank's limit for the whole tree file (its children asked to write theirs with
+         * it too: unset, they had the default's 1 GiB each), the scratch copies within it */
+        to.file_data_max = o.file_data_max ? o.file_data_max : CRS_FILE_DATA_MAX_DEFAULT;
+        uint64_t mb = (o.file_data_max + (1 << 20) - 1) >> 20;
+        to.file_data_max_mb = o.file_data_max == UINT64_MAX ? CRS_PROTO_NO_LIMIT
+                              : mb >= CRS_PROTO_NO_LIMIT    ? CRS_PROTO_NO_LIMIT - 1
+                                                            : (uint32_t)mb;
+        to.file_data_held = o.file_data_held;
+        to.file_data_held_what = o.file_data_held_what;
+        to.file_data_hint = o.file_data_hint;
         struct tree_commit_arg ta = { &d, hold, term };
         to.arg = &ta;
         rc = crs_runtime_tree_here(&o, &to, &res);

@@ -16,15 +16,38 @@
  * with MPI_MODE_DELETE_ON_CLOSE and write BYTES bytes into it, BYTES more when they reach the hold
  * (halfway: a snapshot taken earlier, "mpix K", holds a smaller file than one taken at the hold),
  * check them at the end ("mpiscratch ok" or "mpiscratch BAD" from each rank) and close it.
- * Usage: mpi_loop ITERS [mpix K]... [hold FILE] [seen DIR] [scratch BYTES] [mpiscratch BYTES] */
+ * With "child BYTES" rank 0 forks a child at the start that keeps a scratch file of BYTES bytes
+ * open after deleting it and waits for the rank's end of a pipe to close (at the end), then checks
+ * its bytes: rank 0's image is a tree file holding the child's ("child ok" or "child BAD").
+ * Usage: mpi_loop ITERS [mpix K]... [hold FILE] [seen DIR] [scratch BYTES] [mpiscratch BYTES]
+ *        [child BYTES] */
 #include <glob.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mpix_ckpt.h"
+
+/* "child BYTES": the child's scratch file, then its wait for EOF on fd; 0 when its bytes are right */
+static int child_main(long bytes, int fd)
+{
+    FILE *f = tmpfile();
+    for (long k = 0; f && k < bytes; k++)
+        fputc((int)((k * 11 + 3) & 0xff), f);
+    if (!f || fflush(f) != 0)
+        return 2;
+    char c;
+    while (read(fd, &c, 1) != 0)
+        ;
+    long bad = 0, k = 0;
+    rewind(f);
+    for (int ch; (ch = fgetc(f)) != EOF; k++)
+        bad += ch != (int)((k * 11 + 3) & 0xff);
+    return bad || k != bytes;
+}
 
 /* Part p of rank r of mpiscratch.tmp: written (write 1, then synced), or read and checked
  * (write 0: the number of wrong bytes, chunk + 1 when the read failed). */
@@ -59,7 +82,7 @@ int main(int argc, char **argv)
     long mpix_at[8];
     int nmpix = 0;
     const char *hold = NULL, *seen = NULL;
-    long scratch = 0, mpiscratch = 0;
+    long scratch = 0, mpiscratch = 0, child = 0;
     for (int a = 2; a + 1 < argc; a += 2) {
         if (strcmp(argv[a], "mpix") == 0 && nmpix < 8)
             mpix_at[nmpix++] = atol(argv[a + 1]);
@@ -71,6 +94,24 @@ int main(int argc, char **argv)
             scratch = atol(argv[a + 1]);
         else if (strcmp(argv[a], "mpiscratch") == 0)
             mpiscratch = atol(argv[a + 1]);
+        else if (strcmp(argv[a], "child") == 0)
+            child = atol(argv[a + 1]);
+    }
+    /* before any file is open: the child holds none of the rank's */
+    pid_t kid = -1;
+    int kfd = -1;
+    if (child > 0 && r == 0) {
+        int p[2];
+        if (pipe(p) != 0 || (kid = fork()) < 0) {
+            fprintf(stderr, "rank %d: cannot fork the child\n", r);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+        if (kid == 0) {
+            close(p[1]);
+            _exit(child_main(child, p[0]));
+        }
+        close(p[0]);
+        kfd = p[1];
     }
     FILE *sf = NULL;
     if (scratch > 0) {
@@ -171,6 +212,12 @@ int main(int argc, char **argv)
         MPI_File_close(&mf);
     }
     free(mbuf);
+    if (kid > 0) {
+        int st = 0;
+        close(kfd);
+        printf("rank %d: child %s\n", r,
+               waitpid(kid, &st, 0) == kid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "ok" : "BAD");
+    }
     double tot;
     MPI_Reduce(&acc, &tot, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
     if (r == 0)

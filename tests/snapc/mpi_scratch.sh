@@ -15,6 +15,10 @@
 # the file, the option and the step that failed (rank 0 could not write its image; it said "could
 # not drain its messages", which had not failed); the job runs on to the native result, no other
 # snapshot is offered, and the earlier one verifies and restarts to the native result.
+# One limit per image (session 45): a rank's copy of its MPI_MODE_DELETE_ON_CLOSE file and the
+# files deleted while open its image saves (its own, or a child's in a tree image) are each below
+# the limit and over it together: refused as above, naming both, the job runs on, the earlier
+# snapshot alone is left and restarts (with the child's bytes).
 flavor=$1
 . "$(dirname "$0")/lib.sh"
 snapc_mpi_setup scratch
@@ -96,9 +100,13 @@ restart_ok() {
         timeout -k 5 300 "$RESTART" "$2" ) >"$W/$1.r.out" 2>"$W/$1.r.err" || { fail "$1: restart-mpi: status $?"; tail -5 "$W/$1.r.err"; }
     grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/$1.r.out") || { fail "$1: restart: result differs"; cat "$W/$1.r.out"; }
     for what in "${oks[@]}"; do
-        [ "$(grep -c "$what ok" "$W/$1.r.out")" = $np ] || { fail "$1: restart: $what bytes"; cat "$W/$1.r.out"; }
+        [ "$(grep -c ": $what ok" "$W/$1.r.out")" = $np ] || { fail "$1: restart: $what bytes"; cat "$W/$1.r.out"; }
+    done
+    for what in "${ones[@]}"; do
+        [ "$(grep -c ": $what ok" "$W/$1.r.out")" = 1 ] || { fail "$1: restart: $what bytes"; cat "$W/$1.r.out"; }
     done
 }
+ones=() # rank 0's alone (its child's scratch file)
 # after_refusal NAME: the job NAME, whose snapshot at the hold was refused, runs on to the native
 # result with its bytes (${oks[@]}); its snapshot directory offers sequence 0 alone, which
 # verifies and restarts to the native result
@@ -108,7 +116,10 @@ after_refusal() {
     wait $JOB || fail "$1: the job's status $?"
     grep "^result" "$W/native.out" | cmp -s - <(grep "^result" "$W/$1.out") || { fail "$1: result differs"; cat "$W/$1.out"; }
     for what in "${oks[@]}"; do
-        [ "$(grep -c "$what ok" "$W/$1.out")" = $np ] || { fail "$1: $what bytes"; cat "$W/$1.out"; }
+        [ "$(grep -c ": $what ok" "$W/$1.out")" = $np ] || { fail "$1: $what bytes"; cat "$W/$1.out"; }
+    done
+    for what in "${ones[@]}"; do
+        [ "$(grep -c ": $what ok" "$W/$1.out")" = 1 ] || { fail "$1: $what bytes"; cat "$W/$1.out"; }
     done
     local jd
     jd=$(echo "$W/$1.sn"/revive_global_snapshot_*.ckpt)
@@ -129,5 +140,36 @@ cat "$W/cmd.err"
 grep -q "MPIX_Checkpoint ok flag 0" "$W/big.out" || { fail "big: the earlier snapshot"; cat "$W/big.out"; }
 after_refusal big
 pass "$flavor: a MPI_MODE_DELETE_ON_CLOSE file over the limit: no checkpoint, naming the file, the option and the image; the job ran on; the earlier snapshot restarts"
+
+# One limit for the whole image (session 45): rank 0's copy of its MPI_MODE_DELETE_ON_CLOSE file
+# (6 MiB at the hold) and the files deleted while open its image saves (its own 3 MiB scratch
+# file; then, in a second job, a child's: rank 0's image a tree file), each below the 8 MiB limit
+# and over it together. Each was checked against the limit on its own (a child's against the
+# default's 1 GiB): the snapshot at the hold committed 9 MiB. The earlier one (6 MiB) commits.
+prog=(mpix 100 mpiscratch $msz scratch $sz) oks=(mpiscratch scratch)
+run_job sum -- --ckpt-dir "$W/sum.sn" --ckpt-file-data-max 8M
+expect_rc 1 "a snapshot whose scratch copy and deleted file are each below the limit and over it together" \
+    timeout 300 "$CKPT" --wait $JOB &&
+    err_has "no checkpoint" && err_has "rank 0 could not write its image: the deleted file" &&
+    err_has "the 6 MiB of copies of the rank's MPI_MODE_DELETE_ON_CLOSE files" && err_has "the 8 MiB" &&
+    err_has "--ckpt-file-data-max SIZE"
+cat "$W/cmd.err"
+grep -q "MPIX_Checkpoint ok flag 0" "$W/sum.out" || { fail "sum: the earlier snapshot"; cat "$W/sum.out"; }
+after_refusal sum
+pass "$flavor: a scratch copy and a file deleted while open over the limit together: no checkpoint, naming both and the option; the job ran on; the earlier snapshot restarts"
+
+prog=(mpix 100 mpiscratch $msz child $sz) oks=(mpiscratch) ones=(child)
+run_job tree -- --ckpt-dir "$W/tree.sn" --ckpt-file-data-max 8M
+expect_rc 1 "a tree snapshot whose scratch copy and child's deleted file are over the limit together" \
+    timeout 300 "$CKPT" --wait $JOB &&
+    err_has "no checkpoint" && err_has "rank 0 could not write its image: rank 0 had a running child process" &&
+    err_has "holds 3 MiB of saved files" &&
+    err_has "the 6 MiB of copies of the rank's MPI_MODE_DELETE_ON_CLOSE files" && err_has "the 8 MiB" &&
+    err_has "--ckpt-file-data-max SIZE"
+cat "$W/cmd.err"
+grep -q "MPIX_Checkpoint ok flag 0" "$W/tree.out" || { fail "tree: the earlier snapshot"; cat "$W/tree.out"; }
+after_refusal tree
+pass "$flavor: the same with the deleted file in rank 0's child (a tree image): no checkpoint; the job ran on; the earlier snapshot restarts with the child's bytes"
+ones=()
 wait_no_strays
 finish

@@ -42,6 +42,13 @@ struct crs_ckpt_opts {
     /* How the caller's user raises that limit, named when an image would hold more (NULL:
      * "cr_checkpoint --file-data-max=SIZE"; an MPI rank names mpirun's option). */
     const char *file_data_hint;
+    /* Bytes of saved file data the caller's image holds beside this capture's (the MPI layer's
+     * copies of MPI_MODE_DELETE_ON_CLOSE files; a tree's other members' saved files): counted
+     * within file_data_max, which bounds the whole image, not each kind of saved data on its own.
+     * file_data_held_what names them in a refusal ("copies of ..."; NULL: "saved data"). Read
+     * after after_park, which may set them. */
+    uint64_t file_data_held;
+    const char *file_data_held_what;
     /* Sockets of system daemons, beyond Revive's own list (syslog, journald, SSSD, nscd), whose
      * clients reconnect by themselves and so are recorded unconnected (capture_sockets.c,
      * service_client): paths separated by ':', one ending in '/' naming every socket under that

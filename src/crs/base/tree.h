@@ -236,6 +236,15 @@ struct crs_tree_ckpt_opts {
     uint32_t flags;             /* CRS_REQ_F_IGNORE_FDS (protocol.h); fork mode is not for trees */
     int zstd_level;
     uint32_t file_data_max_mb;
+    /* The tree's file is one image: the saved files' bytes of all its members (deleted while
+     * open, in /dev/shm, those they share) count within one limit, file_data_max bytes (0: from
+     * file_data_max_mb, as each member's own), with file_data_held bytes the caller keeps in it
+     * besides (the MPI layer's scratch copies; file_data_held_what names them), a refusal naming
+     * file_data_hint (NULL: "--file-data-max"). Before, each member had its own limit. */
+    uint64_t file_data_max;
+    uint64_t file_data_held;
+    const char *file_data_held_what;
+    const char *file_data_hint;
     int timeout_ms;             /* -1: none */
     int signal_after;           /* sent to every living member once the file is durable */
     /* makes the file durable (crs_durable_commit); NULL: nothing to do */

@@ -100,6 +100,7 @@ int crs_tree_checkpoint(int fd, const struct crs_tree_ckpt_opts *o, char *err, s
     struct tree_ckpt t;
     memset(&t, 0, sizeof t);
     t.o = o;
+    t.fdata = o->file_data_held;
     if (o->warn && o->warnlen)
         o->warn[0] = 0;
     if (o->shared && o->sharedlen)

@@ -104,7 +104,28 @@ struct tree_ckpt {
     size_t errlen;
     uint64_t base;                /* where the tree starts in the file */
     int self;                     /* member 0 is the caller (crs_tree_checkpoint_self) */
+    uint64_t fdata;               /* saved files' bytes the file holds so far, o->file_data_held too */
 };
+
+/* The saved files' bytes the tree's file may hold in all (crs_tree_ckpt_opts.file_data_max), 0:
+ * no limit; and how the user raises it. */
+static inline uint64_t crs_tree_fdata_max(const struct tree_ckpt *t)
+{
+    if (t->o->file_data_max)
+        return t->o->file_data_max == UINT64_MAX ? 0 : t->o->file_data_max;
+    return t->o->file_data_max_mb == CRS_PROTO_NO_LIMIT ? 0
+           : t->o->file_data_max_mb                     ? (uint64_t)t->o->file_data_max_mb << 20
+                                                        : 1ull << 30;   /* CRS_FILE_DATA_MAX_DEFAULT */
+}
+
+static inline const char *crs_tree_fdata_hint(const struct tree_ckpt *t)
+{
+    return t->o->file_data_hint ? t->o->file_data_hint : "--file-data-max";
+}
+
+/* Adds n bytes of saved files to the tree's file (tree_ckpt_write.c): 0, or -EFBIG beyond the
+ * limit with the message naming what (its words: "FILE (deleted while open ...) holds") */
+int crs_tree_fdata_add(struct tree_ckpt *t, uint64_t n, const char *what);
 
 /* t->conn[0] when member 0 is the caller: parked by its own capture, no
  * connection to send to or close (tree_ckpt_self.c). */

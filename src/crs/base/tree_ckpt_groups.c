@@ -149,15 +149,13 @@ static int deleted_bytes(struct tree_ckpt *t, const struct fd_entry *f, struct c
             close(rd);
         return -EIO;
     }
-    uint64_t max = t->o->file_data_max_mb == CRS_PROTO_NO_LIMIT ? UINT64_MAX
-                   : t->o->file_data_max_mb                     ? (uint64_t)t->o->file_data_max_mb << 20
-                                                                : 1ull << 30;
-    if ((uint64_t)st.st_size > max) {
+    char what[4200];
+    snprintf(what, sizeof what, "%s (deleted while open, shared by members of the %s) holds", f->path,
+             crs_tree_scope_name(t->o->scope));
+    int e = crs_tree_fdata_add(t, (uint64_t)st.st_size, what);
+    if (e) {
         close(rd);
-        fail(t, "%s (deleted while open, shared by members of the %s) holds %lld bytes, more than the %llu MiB "
-                "of saved file data allowed; raise the limit with --file-data-max", f->path,
-             crs_tree_scope_name(t->o->scope), (long long)st.st_size, (unsigned long long)(max >> 20));
-        return -EFBIG;
+        return e;
     }
     size_t n = (size_t)st.st_size;
     unsigned char *d = crs_tmem_realloc(*data, *dlen + n + 1);

@@ -44,6 +44,7 @@ int crs_tree_self_parked(struct crs_tree_self *self, char *err, size_t errlen)
     }
     if (!e) {
         crs_tree_go(t, 0, &self->go);
+        self->file_data = t->fdata;
         x->parked = 1;
         return 0;
     }
@@ -95,6 +96,7 @@ int crs_tree_checkpoint_self(int fd, const struct crs_tree_ckpt_opts *o, struct 
     }
     struct tree_ckpt *t = &x->t;
     t->o = o;
+    t->fdata = o->file_data_held;
     t->err = err;
     t->errlen = errlen;
     t->self = 1;

@@ -4,12 +4,14 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "crs"
 #include "crs/base/tree_ckpt.h"
+#include "crs/base/image_format.h"
 #include "crs/base/protocol.h"
 #include "crs/base/shared_note.h"
 #include "crs/base/tree_objects.h"
 #include "common/fault.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +175,51 @@ static void member_shared(struct tree_ckpt *t, size_t m, const char *lines)
     crs_shared_note_close(&w);
 }
 
+int crs_tree_fdata_add(struct tree_ckpt *t, uint64_t n, const char *what)
+{
+    uint64_t max = crs_tree_fdata_max(t);
+    if (max && (t->fdata > max || n > max - t->fdata)) {
+        char also[160] = "";
+        if (t->o->file_data_held)
+            snprintf(also, sizeof also, " and the %llu MiB of %s",
+                     (unsigned long long)((t->o->file_data_held + (1 << 20) - 1) >> 20),
+                     t->o->file_data_held_what ? t->o->file_data_held_what : "saved data");
+        fail(t, "%s %llu MiB of saved files; with the other saved files of the %s%s that is more than the %llu "
+                "MiB an image may hold of files deleted while open or in /dev/shm: raise the limit (%s), or "
+                "close or shrink the files",
+             what, (unsigned long long)((n + (1 << 20) - 1) >> 20), crs_tree_scope_name(t->o->scope), also,
+             (unsigned long long)(max >> 20), crs_tree_fdata_hint(t));
+        return -EFBIG;
+    }
+    t->fdata += n;
+    return 0;
+}
+
+/* The bytes of saved files (its FDATA section) in the image that starts at pos in the tree's
+ * file: read through a descriptor of its own (the caller's may be write-only). 0 when none or
+ * unreadable (the member's own check of its limit stands alone then). */
+static uint64_t image_fdata(int fd, uint64_t pos)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int rd = open(path, O_RDONLY | O_CLOEXEC);
+    if (rd < 0)
+        return 0;
+    struct crs_image_header h;
+    uint64_t n = 0;
+    if (pread(rd, &h, sizeof h, (off_t)pos) == (ssize_t)sizeof h && memcmp(h.magic, CRS_IMAGE_MAGIC, 8) == 0 &&
+        h.section_count <= 4096)
+        for (uint32_t k = 0; k < h.section_count; k++) {
+            struct crs_section_entry x;
+            if (pread(rd, &x, sizeof x, (off_t)(pos + h.table_offset + k * sizeof x)) != (ssize_t)sizeof x)
+                break;
+            if (x.type == CRS_SEC_FDATA)
+                n += x.size;
+        }
+    close(rd);
+    return n;
+}
+
 /* Member m (parked, connected) writes its image from *pos: it is told what
  * the restart puts in place and answers once written; x gets where the
  * image is, *pos where the next one goes. 0, or -errno with the message. */
@@ -222,6 +269,12 @@ static int member_image(struct tree_ckpt *t, int fd, size_t m, uint64_t *pos, st
     }
     x->image_offset = *pos - t->base;
     x->image_length = (uint64_t)end - *pos;
+    /* the member checked its own saved files against the whole limit; the tree's file holds
+     * every member's (and the caller's, file_data_held): one budget for the whole file */
+    char w[64], what[96];
+    snprintf(what, sizeof what, "%s holds", who(t, m, w, sizeof w));
+    if ((e = crs_tree_fdata_add(t, image_fdata(fd, *pos), what)))
+        return e;
     *pos = ((uint64_t)end + 4095) & ~4095ull;
     return 0;
 }

@@ -27,8 +27,11 @@ struct crs_tree_self {
      * the image, or -errno with the message in err. */
     int (*capture)(struct crs_tree_self *self, int fd, char *err, size_t errlen);
     void *arg;
-    /* Out, set by crs_tree_self_parked: member 0's go word. */
+    /* Out, set by crs_tree_self_parked: member 0's go word; the saved files' bytes the file
+     * holds already (the descendants', those they share, o->file_data_held), which member 0's
+     * image counts within the limit (crs_ckpt_opts.file_data_held). */
     struct crs_proto_go go;
+    uint64_t file_data;
     /* the checkpoint's own */
     int fd;
     void *state;

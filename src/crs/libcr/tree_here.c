@@ -32,6 +32,7 @@ struct here {
     struct crs_ckpt_opts *o;
     struct crs_ckpt_result *res;
     int (*after_park)(void *arg, char *err, size_t errlen);   /* the caller's */
+    char what[256];   /* crs_ckpt_opts.file_data_held_what with the descendants' saved files */
 };
 
 static int own_fd(void *arg, int fd)
@@ -49,8 +50,18 @@ static int parked(void *arg, char *err, size_t errlen)
     int e = h->after_park ? h->after_park(arg, err, errlen) : 0;
     if (!e)
         e = crs_tree_self_parked(s, err, errlen);
-    if (!e)
+    if (!e) {
         crs_runtime_take_go(h->o, &s->go);
+        /* one limit for the whole file: member 0's saved files count with what the others
+         * (and the caller, file_data_held) put in it already */
+        if (s->file_data > h->o->file_data_held) {
+            snprintf(h->what, sizeof h->what, "%s%ssaved files of its child processes",
+                     h->o->file_data_held ? h->o->file_data_held_what ? h->o->file_data_held_what : "saved data" : "",
+                     h->o->file_data_held ? " and " : "");
+            h->o->file_data_held_what = h->what;
+        }
+        h->o->file_data_held = s->file_data;
+    }
     return e;
 }
 
@@ -73,6 +84,8 @@ static int capture(struct crs_tree_self *s, int fd, char *err, size_t errlen)
     h->o->ntree_elsewhere = was.ntree_elsewhere;
     h->o->tree_members = was.tree_members;
     h->o->ntree_members = was.ntree_members;
+    h->o->file_data_held = was.file_data_held;
+    h->o->file_data_held_what = was.file_data_held_what;
     if (rc < 0 && !err[0])
         snprintf(err, errlen, "%s", h->res->err);
     return rc;
@@ -95,7 +108,7 @@ int crs_runtime_tree_here(struct crs_ckpt_opts *o, const struct crs_tree_ckpt_op
         }
         filter_registered = 1;
     }
-    struct here h = { o, res, NULL };
+    struct here h = { o, res, NULL, "" };
     struct crs_tree_self s;
     memset(&s, 0, sizeof s);
     s.capture = capture;

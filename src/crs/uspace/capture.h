@@ -32,6 +32,8 @@ struct crs_capture_opts {
     int save_shared;  /* crs_ckpt_opts.save_shared */
     uint64_t file_data_max;   /* bytes of saved files an image may hold; 0: no limit */
     const char *file_data_hint;   /* crs_ckpt_opts.file_data_hint, never NULL */
+    uint64_t file_data_held;      /* crs_ckpt_opts.file_data_held: within file_data_max too */
+    const char *file_data_held_what;   /* crs_ckpt_opts.file_data_held_what, never NULL */
     const char *service_sockets;  /* crs_ckpt_opts.service_sockets, else REVIVE_SERVICE_SOCKETS; may be NULL */
     int tree;         /* a member of a process tree's checkpoint (crs_ckpt_opts.tree_member) */
     const int32_t *tree_placed;   /* crs_ckpt_opts.tree_placed */

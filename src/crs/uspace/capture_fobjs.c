@@ -264,14 +264,25 @@ int crs_capture_fobj_plan(struct crs_capture *c)
         if (e)
             return e;
         f->nextents = (uint32_t)(c->nfextents - f->first_extent);
-        if (c->opts.file_data_max && c->fdata_total > c->opts.file_data_max) {
-            crs_capture_error(c, "the %s file %s holds %llu MiB; with the other saved files that is more than "
-                              "the %llu MiB an image may hold of files deleted while open or in /dev/shm; "
+        /* one budget for the whole image: what the caller keeps in it beside these files (the MPI
+         * layer's copies of its scratch files, a tree's other members) counts too; each checked on
+         * its own, a rank's image held the limit once per kind of saved data (session 45) */
+        uint64_t held = c->opts.file_data_held;
+        if (c->opts.file_data_max && (held > c->opts.file_data_max ||
+                                      c->fdata_total > c->opts.file_data_max - held)) {
+            char also[160] = "";
+            if (held)
+                snprintf(also, sizeof also, " and the %llu MiB of %s the image holds",
+                         (unsigned long long)((held + (1 << 20) - 1) >> 20), c->opts.file_data_held_what);
+            crs_capture_error(c, "the %s file %s holds %llu MiB; with the other saved files%s that is more than "
+                              "the %llu MiB an image may hold of %s; "
                               "raise the limit (%s), or close or shrink the file",
                               kind_word(f->kind),
                               c->fobj_paths[i],
-                              (unsigned long long)((c->fdata_total - before + (1 << 20) - 1) >> 20),
-                              (unsigned long long)(c->opts.file_data_max >> 20), c->opts.file_data_hint);
+                              (unsigned long long)((c->fdata_total - before + (1 << 20) - 1) >> 20), also,
+                              (unsigned long long)(c->opts.file_data_max >> 20),
+                              held ? "saved files' data" : "files deleted while open or in /dev/shm",
+                              c->opts.file_data_hint);
             return -EFBIG;
         }
     }

@@ -575,6 +575,8 @@ int crs_checkpoint_self(const struct crs_ckpt_opts *o, struct crs_ckpt_result *r
     if (o->file_data_max == UINT64_MAX)
         c->opts.file_data_max = 0;   /* no limit */
     c->opts.file_data_hint = o->file_data_hint ? o->file_data_hint : "cr_checkpoint --file-data-max=SIZE";
+    c->opts.file_data_held = o->file_data_held;
+    c->opts.file_data_held_what = o->file_data_held_what ? o->file_data_held_what : "saved data";
     c->opts.service_sockets = o->service_sockets ? o->service_sockets : getenv("REVIVE_SERVICE_SOCKETS");
     /* smaps after the page data where nothing before needs it (capture.h, smaps_late): the pages
      * reach the disk sooner by the smaps read (2.5-3 ms of CPU for an MPI rank's 363 mappings, of
