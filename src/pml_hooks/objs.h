@@ -106,6 +106,7 @@ struct pml_file {
      * on; the job's close deletes the file, and a restart writes it back from here */
     void *kept;
     size_t kept_len;
+    int scratch_put;             /* this restart wrote kept back at the path (objs_restart.c) */
     struct pml_dup_attrs dup;    /* the library's duplicate of vcomm got these (dup_attrs.c) */
     /* during a restart: the real communicator the replay made again for it (vcomm may be freed
      * by the program, its handle reused), and whether the restart frees it once the file is open

@@ -254,6 +254,7 @@ static int keep_scratch(struct pml_file *f, uint64_t held, uint64_t max, char *e
     }
     f->kept = buf;
     f->kept_len = got;
+    f->scratch_put = 0; /* (a restart of an earlier snapshot wrote the last copy back) */
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/objs.h"
+#include "common/fault.h"
 #include "common/fd_guard.h"
 
 #include <errno.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crs/base/component.h"
@@ -202,7 +204,7 @@ static int holds_bytes(const char *path, const void *want, size_t len)
 }
 
 /* 1 when the file at path holds the snapshot's bytes and is not the very file open at the
- * snapshot (its device, inode and, where the file system keeps one, birth time): the original
+ * snapshot (its inode and, where the file system keeps one, birth time): the original
  * job, still running beside its restart, keeps that file, and taking it would make the two jobs
  * share one scratch file, each reading the other's writes (diffrev44 R-H1). So such a file is
  * one another handle of this restart wrote back. */
@@ -210,35 +212,43 @@ static int written_back(const struct pml_file *f, const char *path)
 {
     if (!holds_bytes(path, f->kept, f->kept_len))
         return 0;
+    /* by inode (and birth time) alone: a folder shared by several hosts (NFS, Lustre) has an
+     * st_dev of each host's, and a restart on another host than the snapshot's took the original's
+     * very file for another (diffrev45 R-M1); another file system's file with the same inode
+     * number is only written anew */
     struct stat sb;
-    if (stat(path, &sb) != 0 || sb.st_dev != f->dev || sb.st_ino != f->ino)
+    if (stat(path, &sb) != 0 || sb.st_ino != f->ino)
         return 1;
     int64_t born = f->btime_ns ? pml_file_btime_ns(path) : 0;
     return born && born != f->btime_ns; /* the inode number used again by a new file */
 }
 
-/* A file opened with MPI_MODE_DELETE_ON_CLOSE: its communicator's rank 0 writes the bytes the
- * snapshot kept (objs_ckpt.c keep_scratch) at path, as a new file moved there (a job still
- * running with the old one keeps its own); the others find it there after the check's
- * MPI_Allreduce. FILE_SAME, or FILE_REFUSED with the reason in why.
+/* mpi-scratch-late: between the look at the file at the path and its replace */
+static void scratch_late(void)
+{
+    if (pml_restart_fault(REVIVE_FAULT_mpi_scratch_late)) {
+        struct timespec late = { 5, 0 }; /* more than the ranks' restarts differ by on a loaded machine */
+        nanosleep(&late, NULL);
+    }
+}
+
+/* A file opened with MPI_MODE_DELETE_ON_CLOSE: the bytes the snapshot kept (objs_ckpt.c
+ * keep_scratch, in the image of rank 0 of the file's communicator) written back at path, as a new
+ * file moved there (a job still running with the old one keeps its own). FILE_SAME, or
+ * FILE_REFUSED with the reason in why.
  *
  * One file may have several handles at the snapshot (opened twice, or on MPI_COMM_SELF by each
  * rank), each with its copy: the first write-back puts the file there and the others must open
  * that one, not move theirs over it, or the handles already open hold a file no longer at the
  * path and the program's handles see two files (diffrev43 R-H2). So a file already holding the
  * snapshot's bytes is left, and a new one is linked in place only where none is (link fails
- * if another rank's came first: then it is compared); a file there with other bytes (the job
- * wrote on after the snapshot), or the very file open at the snapshot (the original job still
- * running: written_back), is replaced. */
-static enum file_found put_scratch(struct pml_file *f, const char *path, char *why, size_t len)
+ * if another's came first: then it is compared); a file there with other bytes (the job wrote on
+ * after the snapshot), or the very file open at the snapshot (the original job still running:
+ * written_back), is replaced. The look and the replace are two steps: two ranks that both looked
+ * before either replaced both replaced it, each opening its own file (R-H2 again), so the restart
+ * lets one rank per path and host write (scratch_rounds) before any handle is opened. */
+static enum file_found write_back(struct pml_file *f, const char *path, char *why, size_t len)
 {
-    if (f->comm_rank != 0)
-        return FILE_SAME;
-    if (!f->kept) {
-        snprintf(why, len, "the snapshot holds no copy of the MPI file %s, opened with "
-                 "MPI_MODE_DELETE_ON_CLOSE", f->abspath);
-        return FILE_REFUSED;
-    }
     if (written_back(f, path))
         goto done;
     char tmp[PATH_MAX + 32];
@@ -270,7 +280,7 @@ static enum file_found put_scratch(struct pml_file *f, const char *path, char *w
         unlink(tmp);
     else if (ok && errno == EEXIST && written_back(f, path))
         unlink(tmp); /* another handle's write-back came first */
-    else if (ok && rename(tmp, path) != 0) {
+    else if (ok && (scratch_late(), rename(tmp, path) != 0)) {
         e = errno;
         ok = 0;
     }
@@ -287,7 +297,190 @@ done:
     free(f->kept);
     f->kept = NULL;
     f->kept_len = 0;
+    f->scratch_put = 1;
     return FILE_SAME;
+}
+
+/* reopen's look at a MPI_MODE_DELETE_ON_CLOSE file, after scratch_rounds: its writer put it in
+ * place; a rank of the same host that holds another handle's copy finds it there. (A copy no
+ * writer wrote, as two paths with one key, is written back here, as before the rounds.) */
+static enum file_found put_scratch(struct pml_file *f, const char *path, char *why, size_t len)
+{
+    if (f->comm_rank != 0 || f->scratch_put)
+        return FILE_SAME;
+    if (!f->kept) {
+        snprintf(why, len, "the snapshot holds no copy of the MPI file %s, opened with "
+                 "MPI_MODE_DELETE_ON_CLOSE", f->abspath);
+        return FILE_REFUSED;
+    }
+    return write_back(f, path, why, len);
+}
+
+/* ---- one writer per path and host: scratch_rounds ----
+ *
+ * Every handle whose rank holds a copy (rank 0 of a MPI_MODE_DELETE_ON_CLOSE file's
+ * communicator: each rank of a file opened on MPI_COMM_SELF) may find the file at its path
+ * outdated (the job wrote on after the snapshot and was killed; the original job still runs):
+ * each replaced it, and two that looked before either replaced both did, so the handles opened
+ * after the first replace named an unlinked file (R-H2: the ranks no longer shared one file, on
+ * either MPI). A marker beside the user's file to claim the write is left behind by a rank killed
+ * in the middle and needs cleaning (session 44's claim files); the restart's ranks can agree
+ * instead, every one of them being in its restart at this point: they learn which paths each
+ * holds copies of and on which host (an exchange on MPI_COMM_WORLD), the lowest rank of each host
+ * with a copy of a path writes it back, and the hosts take turns, one round each (the others wait
+ * in an MPI_Allreduce, which also carries a refusal to every rank): the first host's writer
+ * writes, and a later host's writer finds that file if the folder is shared (written_back: the
+ * snapshot's bytes in another file than the snapshot's own) or writes its own copy where the
+ * folder is the host's (a node-local /tmp). Nothing is left on the disk but the file; a rank
+ * killed meanwhile ends the restart (its launcher ends the others). */
+
+struct scratch_want {
+    uint64_t host, key;
+};
+
+static uint64_t fnv(const char *s, uint64_t h)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* this rank's host, as every rank on it names it */
+static uint64_t host_key(void)
+{
+    char h[256] = "";
+    if (gethostname(h, sizeof h - 1) != 0)
+        h[0] = 0;
+    return fnv(h, 1469598103934665603ull);
+}
+
+/* the handles whose copy this rank writes back (comm rank 0, a copy) */
+static int is_copy(const struct pml_file *f)
+{
+    return (f->amode & MPI_MODE_DELETE_ON_CLOSE) && f->comm_rank == 0 && f->kept && !f->scratch_put;
+}
+
+/* The lowest world rank of host with a copy of key (all: every rank's wants, in rank order, at
+ * displs), or -1. */
+static int writer_of(const struct scratch_want *all, const int *counts, const int *displs, int size,
+                     uint64_t host, uint64_t key)
+{
+    for (int r = 0; r < size; r++)
+        for (int i = 0; i < counts[r]; i++)
+            if (all[displs[r] + i].host == host && all[displs[r] + i].key == key)
+                return r;
+    return -1;
+}
+
+/* This rank's part of the round of host: each path it is the writer of, written back. */
+static enum file_found round_writes(const struct scratch_want *all, const int *counts, const int *displs,
+                                    int size, uint64_t host, char *why, size_t len)
+{
+    for (struct pml_file *f = pml_files; f; f = f->next) {
+        if (!is_copy(f))
+            continue;
+        char movebuf[PATH_MAX];
+        const char *path = relocated(f->abspath, movebuf, sizeof movebuf);
+        if (writer_of(all, counts, displs, size, host, fnv(path, 1469598103934665603ull)) != pml_world_rank)
+            continue;
+        enum file_found k = write_back(f, path, why, len);
+        if (k == FILE_REFUSED)
+            return k;
+    }
+    return FILE_SAME;
+}
+
+static int scratch_rounds(char *err, size_t errlen)
+{
+    MPI_Comm w = (MPI_Comm)pml_lower_world();
+    MPI_Datatype ti = (MPI_Datatype)pml_v2r(PML_H(MPI_INT)), tb = (MPI_Datatype)pml_v2r(PML_H(MPI_BYTE));
+    int size = 0, cnt = 0, rc = MPI_SUCCESS;
+    pml_L.MPI_Comm_size(w, &size);
+    uint64_t me = host_key();
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        cnt += is_copy(f);
+    struct scratch_want *mine = malloc((size_t)(cnt ? cnt : 1) * sizeof *mine), *all = NULL;
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    int *bc = malloc((size_t)size * sizeof *bc), *bd = malloc((size_t)size * sizeof *bd);
+    uint64_t *hosts = NULL;
+    int e = -ENOMEM, k = 0;
+    if (!mine || !counts || !displs || !bc || !bd)
+        goto out;
+    for (struct pml_file *f = pml_files; f; f = f->next)
+        if (is_copy(f)) {
+            char movebuf[PATH_MAX];
+            mine[k++] = (struct scratch_want){ me, fnv(relocated(f->abspath, movebuf, sizeof movebuf),
+                                                       1469598103934665603ull) };
+        }
+    e = -EIO;
+    if ((rc = pml_L.MPI_Allgather(&cnt, 1, ti, counts, 1, ti, w)) != MPI_SUCCESS)
+        goto out;
+    long t = 0;
+    for (int r = 0; r < size; r++) {
+        displs[r] = (int)t;
+        bd[r] = (int)(t * (long)sizeof *all);
+        bc[r] = counts[r] * (int)sizeof *all;
+        t += counts[r];
+    }
+    e = 0;
+    if (!t)
+        goto out; /* no copy anywhere: no round */
+    e = -E2BIG;
+    if (t > 0x7fffffffL / (long)sizeof *all)
+        goto out;
+    e = -ENOMEM;
+    if (!(all = malloc((size_t)t * sizeof *all)) || !(hosts = malloc((size_t)t * sizeof *hosts)))
+        goto out;
+    e = -EIO;
+    if ((rc = pml_L.MPI_Allgatherv(mine, cnt * (int)sizeof *mine, tb, all, bc, bd, tb, w)) != MPI_SUCCESS)
+        goto out;
+    /* the hosts with a copy, by the lowest rank of each with one: the same order on every rank */
+    int nh = 0;
+    for (long i = 0; i < t; i++) {
+        int seen = 0;
+        for (int j = 0; j < nh && !seen; j++)
+            seen = hosts[j] == all[i].host;
+        if (!seen)
+            hosts[nh++] = all[i].host;
+    }
+    for (int h = 0; h < nh; h++) {
+        char why[2 * PATH_MAX + 512] = "";
+        struct { int found, rank; } mine2 = { FILE_SAME, pml_world_rank }, worst;
+        if (hosts[h] == me)
+            mine2.found = round_writes(all, counts, displs, size, me, why, sizeof why);
+        if ((rc = pml_L.MPI_Allreduce(&mine2, &worst, 1, (MPI_Datatype)pml_v2r(PML_H(MPI_2INT)),
+                                      (MPI_Op)pml_v2r(PML_H(MPI_MAXLOC)), w)) != MPI_SUCCESS)
+            goto out;
+        if (worst.found == FILE_REFUSED) {
+            if (worst.rank == pml_world_rank)
+                snprintf(err, errlen, "%s", why);
+            else
+                snprintf(err, errlen, "rank %d could not write back a MPI_MODE_DELETE_ON_CLOSE file the "
+                         "snapshot holds", worst.rank);
+            pml_restart_refused(worst.rank != pml_world_rank, err);
+            if (pml_L.MPI_Barrier(w) != MPI_SUCCESS) /* every word with the coordinator first (reopen) */
+                revive_log_warn("rank %d: the ranks could not meet before refusing the restart",
+                                pml_world_rank);
+            e = -ESTALE;
+            goto out;
+        }
+    }
+    e = 0;
+out:
+    if (e == -EIO)
+        snprintf(err, errlen, "the ranks cannot agree on who writes back the MPI_MODE_DELETE_ON_CLOSE "
+                 "files the snapshot holds (MPI error %d on MPI_COMM_WORLD)", rc);
+    else if (e == -ENOMEM || e == -E2BIG)
+        snprintf(err, errlen, "the ranks cannot agree on who writes back the MPI_MODE_DELETE_ON_CLOSE "
+                 "files the snapshot holds (%s)", e == -E2BIG ? "too many" : "out of memory");
+    free(mine);
+    free(all);
+    free(hosts);
+    free(counts);
+    free(displs);
+    free(bc);
+    free(bd);
+    return e;
 }
 
 /* The files a note "written after the snapshot" was given for: one note per file, however many
@@ -449,6 +642,10 @@ static int reopen(struct pml_file *f, int strict, struct noted *nt, char *err, s
 
 int pml_objs_restart(char *err, size_t errlen)
 {
+    /* every rank, with files or not: the write-back's rounds are on MPI_COMM_WORLD */
+    int e = scratch_rounds(err, errlen);
+    if (e)
+        return e;
     int n = 0;
     for (struct pml_file *f = pml_files; f; f = f->next)
         n++;
@@ -463,7 +660,7 @@ int pml_objs_restart(char *err, size_t errlen)
     for (struct pml_file *f = pml_files; f; f = f->next)
         v[k++] = f;
     qsort(v, (size_t)n, sizeof *v, cmp_file);
-    int e = 0, strict = strict_files();
+    int strict = strict_files();
     struct noted nt = { .n = 0 };
     for (int i = 0; i < n && !e; i++)
         e = reopen(v[i], strict, &nt, err, errlen);

@@ -2,8 +2,8 @@
 # rst_scratchlive.sh FLAVOR: a snapshot of a job holding a MPI_MODE_DELETE_ON_CLOSE file is
 # restarted while the job still runs, the file unchanged since the snapshot (rst_scratchlive.c;
 # diffrev44 R-H1). The restarted job must get a file of its own: after the original's rank 0
-# writes 9999 into its file (and reads it back), the restarted job never reads 9999; both jobs
-# end with status 0, no process left.
+# writes 9999 into its file (and reads it back), the restarted job never reads 9999 and reads
+# the snapshot's 1000 alone (diffrev45 R-L1); both jobs end with status 0, no process left.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
@@ -38,6 +38,10 @@ wait $rjob; rc1=$?
 if grep -q "^restarted: reads 9999" out.1; then
     failed "the restarted job read the original job's write: it opened the original's very file"
     cat out.1
+elif grep "^restarted: reads" out.1 | grep -vqx "restarted: reads 1000"; then
+    # its own file must hold the snapshot's bytes (rank 0's 1000), not only other than the
+    # original's 9999 (diffrev45 R-L1: an empty or a stale file read 0 and passed)
+    failed "the restarted job read other than the snapshot's 1000: $(grep '^restarted: reads' out.1 | sort -u | tr '\n' ' ')"
 elif [ $rc0 = 0 ] && [ $rc1 = 0 ] && grep -q "^original: reads 9999" out.0 && back; then
     pass "restarted beside the running original: a scratch file of its own ($(grep -c '^restarted: reads' out.1) values read, never the original's 9999)"
 else
