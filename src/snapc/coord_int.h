@@ -319,6 +319,7 @@ void coord_local_full_warn_once(uint64_t seq, uint32_t epoch);
 void coord_send_done(int client, int status, const char *text, int epoch_summary);
 void coord_act_done(const struct snapc_action *a);
 void coord_act_progress(const struct snapc_action *a);
+void coord_tool_withdraw(int i);
 void coord_tool_frame(int i);
 void coord_refuse_foreign(int i);
 void coord_flush_deferred(void);

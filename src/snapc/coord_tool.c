@@ -381,6 +381,72 @@ void coord_act_progress(const struct snapc_action *a)
                 coord_send_done(i, 0, NULL, 1);
 }
 
+/* 1 when client i is among n in list */
+static int among(const int *list, int n, int i)
+{
+    for (int k = 0; k < n; k++)
+        if (list[k] == i)
+            return 1;
+    return 0;
+}
+
+/* The user interrupted ckpt-mpirun (^C) after its request was sent: the request is withdrawn
+ * when still queued (behind another epoch, or for the job's start), and stays when its epoch has
+ * begun, whose commit and --term or --stop go on (the ranks may be held, their images half
+ * written: taking that back is a failed epoch, which is no one's wish). The tool is told which,
+ * with the reference the snapshot will have, how the job is left after it, and then closed
+ * (newuser15 F1: it said "a checkpoint that has begun goes on ..., one still queued is
+ * withdrawn", the user left to guess whether the --term'd job survived). */
+void coord_tool_withdraw(int i)
+{
+    struct conn *c = &coord.c[i];
+    struct snapc_sbuf b = {0};
+    uint64_t seq = 0;
+    uint32_t flags = 0;
+    int begun = 0, committed = 0;
+    if (c->done_deferred) {
+        /* committed; the answer waited for the job's end (--term) or its stop */
+        begun = committed = 1;
+        seq = c->done_seq;
+        flags = coord.p.ended.flags;
+    } else if (coord.p.phase != SNAPC_P_IDLE && among(coord.p.clients, coord.p.nclients, i)) {
+        begun = 1;
+        seq = coord.p.seq;
+        flags = coord.p.flags;
+    }
+    if (begun) {
+        char ref[PATH_MAX];
+        filem_seq_path(ref, sizeof ref, coord.jobdir, seq);
+        snapc_sb_printf(&b, "{\"withdrawn\":false,\"seq\":%llu,\"committed\":%s,\"reference\":",
+                        (unsigned long long)seq, committed ? "true" : "false");
+        snapc_sb_json_str(&b, ref);
+        snapc_sb_printf(&b, ",\"job_after\":\"%s\"}",
+                        (flags & SNAPC_TOOL_TERM)   ? "ended"
+                        : (flags & SNAPC_TOOL_STOP) ? "stopped"
+                                                    : "running");
+        revive_log_info("a tool was interrupted after its checkpoint (sequence %llu) began: "
+                        "it goes on", (unsigned long long)seq);
+    } else {
+        char behind[160];
+        if (coord.p.phase != SNAPC_P_IDLE)
+            snapc_fmt(behind, sizeof behind, "behind the checkpoint in progress, sequence %llu",
+                      (unsigned long long)coord.p.seq);
+        else if (coord.cfg->restart_of && !coord.recovered)
+            snapc_fmt(behind, sizeof behind, "for the job's restore (restart-mpi)");
+        else
+            snapc_fmt(behind, sizeof behind, "for the job's start");
+        snapc_sb_printf(&b, "{\"withdrawn\":true,\"queued\":");
+        snapc_sb_json_str(&b, behind);
+        snapc_sb_printf(&b, ",\"job_stopped\":%s}", coord_job_stopped() ? "true" : "false");
+        revive_log_info("a tool withdrew its queued checkpoint request");
+    }
+    coord_conn_send(i, SNAPC_TOOL_WITHDRAWN, NULL, 0, b.p, (uint32_t)b.len);
+    snapc_sb_free(&b);
+    /* the end of the connection takes a queued request out of the queue (h_cancel), and this
+     * tool out of the begun epoch's answers */
+    coord_conn_close(i);
+}
+
 void coord_tool_frame(int i)
 {
     struct conn *c = &coord.c[i];
@@ -414,6 +480,10 @@ void coord_tool_frame(int i)
         coord_conn_send(i, SNAPC_TOOL_INFO, NULL, 0, b.p, (uint32_t)b.len);
         snapc_sb_free(&b);
         coord_conn_close(i);
+        return;
+    }
+    if (h->type == SNAPC_TOOL_WITHDRAW && c->asked) {
+        coord_tool_withdraw(i);
         return;
     }
     if (h->type != SNAPC_TOOL_CKPT) {

@@ -663,6 +663,18 @@ static void queue_timeout(struct snapc_proto *p, uint32_t timeout_s)
         p->next_timeout_s = t;
 }
 
+/* The flags of a request that one snapshot serves with others (--wait) */
+#define QUEUED_FLAGS (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED)
+
+/* Queues a tool's request for the next epoch, its flags kept apart too: a request withdrawn
+ * (the tool interrupted, h_cancel) must not leave its --term or --stop to the others' snapshot */
+static void queue_client(struct snapc_proto *p, int client, uint32_t flags)
+{
+    p->next_client_flags[p->nnext] = flags & QUEUED_FLAGS;
+    p->next_clients[p->nnext++] = client;
+    p->next_flags |= flags & QUEUED_FLAGS;
+}
+
 static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
 {
     char why[256];
@@ -675,8 +687,7 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
             /* --wait: taken once every rank is there */
             if (merge_files(p->next_files, ev->u.req.files) < 0)
                 return refuse_files(p, ev->u.req.client);
-            p->next_clients[p->nnext++] = ev->u.req.client;
-            p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
+            queue_client(p, ev->u.req.client, ev->u.req.flags);
             queue_timeout(p, ev->u.req.timeout_s);
             p->next_wanted = 1;
             p->next_source = SNAPC_SRC_TOOL;
@@ -701,9 +712,10 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
     if (src == SNAPC_SRC_TOOL) {
         if (merge_files(p->next_files, ev->u.req.files) < 0)
             return refuse_files(p, ev->u.req.client);
+        p->next_client_flags[p->nnext] = ev->u.req.flags & QUEUED_FLAGS;
         p->next_clients[p->nnext++] = ev->u.req.client;
     }
-    p->next_flags = ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
+    p->next_flags = ev->u.req.flags & QUEUED_FLAGS;
     p->next_timeout_s = ev->u.req.timeout_s;
     p->next_source = src;
     int e = start_epoch(p, ev->now_ms);
@@ -747,8 +759,7 @@ static int h_request_busy(struct snapc_proto *p, const struct snapc_event *ev)
                      SNAPC_MAX_CLIENTS);
     if (merge_files(p->next_files, ev->u.req.files) < 0)
         return refuse_files(p, c);
-    p->next_clients[p->nnext++] = c;
-    p->next_flags |= ev->u.req.flags & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED);
+    queue_client(p, c, ev->u.req.flags);
     queue_timeout(p, ev->u.req.timeout_s);
     p->next_wanted = 1;
     p->next_source = SNAPC_SRC_TOOL;
@@ -1130,10 +1141,25 @@ static void drop_client(int *list, int *n, int c)
         }
 }
 
+/* A tool went away (interrupted, or it withdrew: coord_tool.c). Its part in an epoch that has
+ * begun stays (the epoch goes on); a queued request is withdrawn whole: the flags of the next
+ * epoch are those of the requests still queued (before, a withdrawn --term still ended the job
+ * at the next snapshot another request or MPIX_Checkpoint asked for) */
 static int h_cancel(struct snapc_proto *p, const struct snapc_event *ev)
 {
     drop_client(p->clients, &p->nclients, ev->u.req.client);
-    drop_client(p->next_clients, &p->nnext, ev->u.req.client);
+    for (int i = 0; i < p->nnext; i++)
+        if (p->next_clients[i] == ev->u.req.client) {
+            size_t rest = (size_t)(p->nnext - i - 1);
+            memmove(&p->next_clients[i], &p->next_clients[i + 1], rest * sizeof *p->next_clients);
+            memmove(&p->next_client_flags[i], &p->next_client_flags[i + 1],
+                    rest * sizeof *p->next_client_flags);
+            p->nnext--;
+            p->next_flags = 0;
+            for (int k = 0; k < p->nnext; k++)
+                p->next_flags |= p->next_client_flags[k];
+            break;
+        }
     if (p->nnext == 0 && p->next_source == SNAPC_SRC_TOOL)
         p->next_wanted = 0;
     return 0;

@@ -235,7 +235,8 @@ static int fixed_size(uint16_t type, uint32_t *fixed, int *tail)
     case SNAPC_MSG_INFO:
     case SNAPC_MSG_ABORT:
     case SNAPC_TOOL_PROGRESS:
-    case SNAPC_TOOL_INFO: *fixed = 0; *tail = 1; return 0;
+    case SNAPC_TOOL_INFO:
+    case SNAPC_TOOL_WITHDRAWN: *fixed = 0; *tail = 1; return 0;
     case SNAPC_MSG_CKPT: *fixed = sizeof(struct snapc_ckpt); *tail = 1; return 0;
     case SNAPC_MSG_SEQS:
     case SNAPC_MSG_TARGETS: *fixed = sizeof(struct snapc_table); *tail = 2; return 0;
@@ -256,7 +257,8 @@ static int fixed_size(uint16_t type, uint32_t *fixed, int *tail)
     case SNAPC_MSG_STAGE_FOR: *fixed = sizeof(struct snapc_stage_for); return 0;
     case SNAPC_MSG_STAGED_FOR: *fixed = sizeof(struct snapc_staged_for); *tail = 1; return 0;
     case SNAPC_TOOL_CKPT: *fixed = sizeof(struct snapc_tool_ckpt); *tail = 1; return 0;
-    case SNAPC_TOOL_QUERY: *fixed = 0; return 0;
+    case SNAPC_TOOL_QUERY:
+    case SNAPC_TOOL_WITHDRAW: *fixed = 0; return 0;
     case SNAPC_TOOL_DONE: *fixed = sizeof(struct snapc_tool_done); *tail = 3; return 0;
     default: return -1;
     }

@@ -102,6 +102,11 @@ enum snapc_msg_type {
     SNAPC_TOOL_PROGRESS = 102, /* coord -> tool: one text line (a phase reached) */
     SNAPC_TOOL_DONE = 103,     /* coord -> tool: struct snapc_tool_done + reference + JSON */
     SNAPC_TOOL_INFO = 104,     /* coord -> tool: JSON text describing the job */
+    SNAPC_TOOL_WITHDRAW = 105, /* tool -> coord, after its CKPT: no payload; the user interrupted
+                                * ckpt-mpirun: a request still queued is withdrawn, one whose
+                                * epoch has begun stays; reply SNAPC_TOOL_WITHDRAWN */
+    SNAPC_TOOL_WITHDRAWN = 106,/* coord -> tool: JSON text saying which happened (coord_tool.c
+                                * coord_tool_withdraw); the connection then closes */
 };
 
 /* ---- payloads ---- */

@@ -5,7 +5,8 @@
  * first: a rank lost after its image was staged, and one lost before it, with
  * and without a verified partner copy; --save-files: the copy made once every image is durable,
  * before any RESUME, its failure failing the epoch, queued requests' paths merged; requests
- * waiting together: one snapshot, --term before --stop, the longest bound. */
+ * waiting together: one snapshot, --term before --stop, the longest bound; a queued request
+ * withdrawn takes its --term or --stop out. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1224,7 +1225,14 @@ static void test_shared_wait(void)
                 if (!starting)
                     request(1, 0); /* running: the two queue behind it */
                 request(2, SNAPC_TOOL_WAIT | asks[i]);
+                /* one more, withdrawn while queued (ckpt-mpirun interrupted): nothing of it
+                 * stays, neither its --term nor its --stop (before: the job was ended by the
+                 * others' snapshot) */
+                request(4, SNAPC_TOOL_WAIT | (j % 2 ? SNAPC_TOOL_TERM : SNAPC_TOOL_STOP));
                 request(3, SNAPC_TOOL_WAIT | asks[j]);
+                struct snapc_event cancel = {.type = SNAPC_EV_CANCEL};
+                cancel.u.req.client = 4;
+                feed(cancel);
                 CHECK_EQ(P.nnext, 2);
                 if (starting) {
                     two_ranks_connect();
@@ -1252,6 +1260,26 @@ static void test_shared_wait(void)
         }
 }
 
+/* A --term request withdrawn while it waited behind an epoch, MPIX_Checkpoint_request pending
+ * too: the epoch the rank's request gets ends nothing */
+static void test_withdrawn_term(void)
+{
+    reset(2);
+    request(1, 0);
+    request(2, SNAPC_TOOL_WAIT | SNAPC_TOOL_TERM);
+    rank_request(0, 100);
+    struct snapc_event cancel = {.type = SNAPC_EV_CANCEL};
+    cancel.u.req.client = 2;
+    feed(cancel);
+    CHECK_EQ(P.nnext, 0);
+    CHECK_EQ(P.next_flags, 0);
+    to_captured(2);
+    committed(0, NULL);
+    CHECK_EQ(must(SNAPC_ACT_RESUME)->arg, SNAPC_RESUME_CONTINUE);
+    CHECK_EQ(must(SNAPC_ACT_CKPT)->arg, 0);
+    CHECK_EQ(P.source, SNAPC_SRC_RANK);
+}
+
 int main(void)
 {
     test_full_epoch();
@@ -1267,6 +1295,7 @@ int main(void)
     test_save_files();
     test_hold();
     test_shared_wait();
+    test_withdrawn_term();
     snapc_proto_fini(&P);
     return test_summary("test_proto");
 }

@@ -32,22 +32,56 @@
 
 static const char *me = "ckpt-mpirun";
 
-/* Once the request is sent, an interrupt (Ctrl-C) ends this command, and the coordinator, seeing
- * the connection close, withdraws a request still queued but lets an epoch that has begun (on a
- * stopped job too) go on to its commit. Say so, rather than leave the user thinking the snapshot
- * was cancelled (formatted beforehand: a signal handler may only write). */
+/* An interrupt (^C; SIGTERM, SIGHUP too). Before the request is sent it ends the command: nothing
+ * was asked. Once it is sent, the handler only notes the signal and wakes the wait (wake_pipe):
+ * the command then asks the coordinator to withdraw the request (SNAPC_TOOL_WITHDRAW) and says
+ * what it answered, withdrawn (still queued) or going on (its checkpoint had begun: the snapshot
+ * commits and the job is ended or stopped as asked; its reference is printed as usual). Before,
+ * one sentence covered both cases and the user of a --term had to guess whether the job would
+ * survive (newuser15 F1). A second signal, or no answer, ends it at once with that sentence
+ * (formatted beforehand: a handler may only write). */
+static volatile sig_atomic_t got_signal, request_sent;
+static int wake_pipe[2] = {-1, -1};
 static char interrupted_msg[512];
 static size_t interrupted_len;
+static const char before_msg[] = "\nckpt-mpirun: interrupted before the request reached the job's "
+                                 "coordinator: nothing was asked of the job, no checkpoint\n";
 
 static void on_interrupt(int sig)
 {
-    if (write(2, interrupted_msg, interrupted_len) < 0) {
-        /* nothing more to say */
+    int e = errno;
+    if (!request_sent || got_signal) {
+        const char *m = request_sent ? interrupted_msg : before_msg;
+        size_t n = request_sent ? interrupted_len : sizeof before_msg - 1;
+        if (write(2, m, n) < 0) {
+            /* nothing more to say */
+        }
+        _exit(128 + sig);
     }
-    _exit(128 + sig);
+    got_signal = sig;
+    if (write(wake_pipe[1], "", 1) < 0) {
+        /* the pipe is full: the wait wakes anyway */
+    }
+    errno = e;
 }
 
-static void say_request_stands(pid_t coord)
+/* From the start: an interrupt before the request is sent says that nothing was asked. */
+static void catch_interrupts(void)
+{
+    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        wake_pipe[0] = wake_pipe[1] = -1;
+    /* SA_RESTART: the summary's writes are not cut by a signal (poll returns EINTR anyway) */
+    struct sigaction sa = {.sa_handler = on_interrupt, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Sends the request with the interrupts held, so that one that comes as it is sent is taken
+ * for what it is: after the request (the coordinator may have begun the checkpoint). */
+static int send_request(int fd, pid_t coord, const struct snapc_tool_ckpt *req,
+                        const char *save_files)
 {
     int n = snprintf(interrupted_msg, sizeof interrupted_msg,
                      "\n%s: interrupted; the request was sent to the coordinator of job %d: a "
@@ -56,11 +90,107 @@ static void say_request_stands(pid_t coord)
                      "withdrawn\n",
                      me, (int)coord);
     interrupted_len = n > 0 && (size_t)n < sizeof interrupted_msg ? (size_t)n : 0;
-    struct sigaction sa = {.sa_handler = on_interrupt};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    sigset_t ints, old;
+    sigemptyset(&ints);
+    sigaddset(&ints, SIGINT);
+    sigaddset(&ints, SIGTERM);
+    sigaddset(&ints, SIGHUP);
+    sigprocmask(SIG_BLOCK, &ints, &old);
+    int se = snapc_wire_send(fd, SNAPC_TOOL_CKPT, 0, req, sizeof *req, save_files,
+                             save_files ? (uint32_t)strlen(save_files) : 0, 10000);
+    if (se == 0)
+        request_sent = 1;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return se;
+}
+
+/* snapc_reader_wait, that also returns -EINTR once an interrupt was noted (heed: not yet acted
+ * on: the wake pipe stays readable after it) */
+static int wait_frame(int fd, struct snapc_reader *rd, int timeout_ms, int heed)
+{
+    int64_t deadline = revive_mono_ms() + timeout_ms;
+    for (;;) {
+        int e = snapc_reader_feed(fd, rd);
+        if (e != 0)
+            return e;
+        if (heed && got_signal)
+            return -EINTR;
+        int64_t left = deadline - revive_mono_ms();
+        if (left <= 0)
+            return -ETIMEDOUT;
+        struct pollfd pf[2] = {{.fd = fd, .events = POLLIN},
+                               {.fd = heed ? wake_pipe[0] : -1, .events = POLLIN}};
+        poll(pf, 2, (int)left);
+    }
+}
+
+/* The end of an interrupted request whose coordinator did not say what became of it: the
+ * sentence that covers both cases. */
+static void __attribute__((noreturn)) interrupted_unsaid(void)
+{
+    if (write(2, interrupted_msg, interrupted_len) < 0) {
+        /* nothing more to say */
+    }
+    exit(128 + got_signal);
+}
+
+/* The coordinator's answer to the withdrawal (coord_tool.c coord_tool_withdraw): which case, in
+ * one line; a snapshot that goes on has its reference as the last line of standard output, as
+ * when the command is not interrupted (a script that sent the ^C still finds it). Returns the
+ * exit status: 128+N either way (interrupted by signal N). */
+static int say_withdrawn(const char *js, pid_t coord, uint32_t asked)
+{
+    int sig = got_signal;
+    if (strstr(js, "\"withdrawn\":true")) {
+        char behind[200] = "?";
+        snapc_json_str(js, "queued", behind, sizeof behind);
+        char stopped[200] = "the job runs on";
+        if (strstr(js, "\"job_stopped\":true"))
+            snapc_fmt(stopped, sizeof stopped, "the job stays stopped, as an earlier --stop left "
+                      "it: kill -CONT %d continues it", (int)coord);
+        fprintf(stderr, "\n%s: interrupted (SIG%s): the request was still queued (%s): withdrawn, "
+                        "no snapshot from it; %s\n",
+                me, sigabbrev_np(sig), behind, stopped);
+        return 128 + sig;
+    }
+    long long seq = -1;
+    char ref[4097] = "", after[16] = "running";
+    snapc_json_num(js, "seq", &seq);
+    snapc_json_str(js, "reference", ref, sizeof ref);
+    snapc_json_str(js, "job_after", after, sizeof after);
+    uint32_t got = !strcmp(after, "ended") ? SNAPC_TOOL_TERM : !strcmp(after, "stopped") ? SNAPC_TOOL_STOP : 0;
+    const char *other = (asked & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP)) != got
+                            ? ", asked by another request that shares the snapshot (--wait)"
+                            : "";
+    struct snapc_sbuf word = {0};
+    snapc_sb_shell_word(&word, ref);
+    const char *w = word.p ? word.p : ref;
+    int committed = strstr(js, "\"committed\":true") != NULL;
+    char then[PATH_MAX + 300];
+    if (got & SNAPC_TOOL_TERM)
+        snapc_fmt(then, sizeof then, "%sthe job ENDS (--term%s); restart-mpi %s runs it again "
+                  "from the snapshot%s", committed ? "" : "then ", other, w,
+                  committed ? "" : " once it is committed");
+    else if (got & SNAPC_TOOL_STOP)
+        snapc_fmt(then, sizeof then, "%sthe job's ranks and launcher are STOPPED (--stop%s): "
+                  "kill -CONT %d continues them", committed ? "" : "then ", other, (int)coord);
+    else
+        snapc_fmt(then, sizeof then, "the job runs on");
+    if (committed)
+        /* the answer waited for the job's end (--term) or its stop */
+        fprintf(stderr, "\n%s: interrupted (SIG%s): job %d's snapshot %lld is committed (the "
+                        "reference is the last line), and %s\n",
+                me, sigabbrev_np(sig), (int)coord, seq, then);
+    else
+        fprintf(stderr, "\n%s: interrupted (SIG%s): job %d's checkpoint had begun, so it was not "
+                        "withdrawn: snapshot %lld goes on to its commit without this command, and "
+                        "%s (ckpt-info says when it is committed; the reference is the last "
+                        "line)\n",
+                me, sigabbrev_np(sig), (int)coord, seq, then);
+    snapc_sb_free(&word);
+    printf("%s\n", ref);
+    fflush(stdout);
+    return 128 + sig;
 }
 
 static void usage(FILE *f)
@@ -108,7 +238,9 @@ static void usage(FILE *f)
             "reference the last line) but another request waiting with this one (--wait,\n"
             "one snapshot for both) left the job otherwise than this one asked: ended\n"
             "(--term) or stopped (--stop), said on standard error; 128+N interrupted by\n"
-            "signal N (a checkpoint that has begun goes on).\n");
+            "signal N: the request is withdrawn when it was still queued, while a checkpoint\n"
+            "that has begun goes on to its commit (and to its --term or --stop), its reference\n"
+            "then the last line as usual; which of the two, said on standard error.\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -624,6 +756,7 @@ static int print_job_after(const char *json, const char *ref, pid_t coord, uint3
 int main(int argc, char **argv)
 {
     tool_pid_args(argc, argv); /* repeated whole in advice to run it as another user */
+    catch_interrupts();
     uint32_t flags = 0;
     long timeout = 0;
     int json = 0;
@@ -723,28 +856,40 @@ int main(int argc, char **argv)
     struct snapc_tool_ckpt req = {.flags = flags, .timeout_s = (uint32_t)timeout};
     /* --save-files: the list as the tail, checked by the coordinator in the job's working
      * directory (relative PATHs are the job's) */
-    int se = snapc_wire_send(fd, SNAPC_TOOL_CKPT, 0, &req, sizeof req, save_files,
-                             save_files ? (uint32_t)strlen(save_files) : 0, 10000);
+    int se = send_request(fd, coord, &req, save_files);
     if (se < 0) {
         if ((se == -EPIPE || se == -ECONNRESET) && coordinator_ends(coord))
             die("the job ended before the request was read (job %d); no checkpoint", (int)coord);
         die("cannot send the request to the coordinator of job %d: %s", (int)coord,
             strerror(-se));
     }
-    say_request_stands(coord);
     const char *ct = getenv("REVIVE_CAPTURE_TIMEOUT");
     long bound_s = (timeout ? timeout : 120) + (ct && atoi(ct) > 0 ? atoi(ct) : 1800) + 120;
     int64_t t0 = revive_mono_ms(), deadline = t0 + bound_s * 1000;
     struct snapc_reader rd;
     snapc_reader_init(&rd, 1 << 20);
+    int64_t withdraw_until = 0; /* an interrupt was acted on: its answer is awaited until */
     for (;;) {
         int64_t left = deadline - revive_mono_ms();
+        if (withdraw_until && withdraw_until - revive_mono_ms() < left)
+            left = withdraw_until - revive_mono_ms();
+        if (left <= 0 && withdraw_until)
+            interrupted_unsaid();
         if (left <= 0)
             die("no answer from the coordinator of job %d within %ld s; the job may be stuck",
                 (int)coord, bound_s);
-        int r = snapc_reader_wait(fd, &rd, (int)(left > 3600000 ? 3600000 : left));
+        int r = wait_frame(fd, &rd, (int)(left > 3600000 ? 3600000 : left), !withdraw_until);
+        if (r == -EINTR) {
+            /* the coordinator decides (it alone knows whether the epoch has begun): 10 s */
+            withdraw_until = revive_mono_ms() + 10000;
+            if (snapc_wire_send(fd, SNAPC_TOOL_WITHDRAW, 0, NULL, 0, NULL, 0, 2000) < 0)
+                interrupted_unsaid();
+            continue;
+        }
         if (r == -ETIMEDOUT)
             continue;
+        if (r < 0 && withdraw_until)
+            interrupted_unsaid(); /* a coordinator of before SNAPC_TOOL_WITHDRAW closes */
         if (r < 0) {
             if (coordinator_ends(coord))
                 die("the coordinator of job %d closed the connection without an answer: it has "
@@ -761,6 +906,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "[%8.3f s] %s\n", (double)(revive_mono_ms() - t0) / 1000.0, line);
             snapc_reader_next(&rd);
             continue;
+        }
+        if (rd.hdr.type == SNAPC_TOOL_WITHDRAWN) {
+            char js[SNAPC_TEXT_MAX + PATH_MAX];
+            snapc_wire_str(js, sizeof js, (const char *)rd.buf, rd.hdr.len);
+            return say_withdrawn(js, coord, flags);
         }
         if (rd.hdr.type != SNAPC_TOOL_DONE)
             die("unexpected answer (type %u) from the coordinator", rd.hdr.type);
