@@ -23,18 +23,6 @@ export OMPI_MCA_odls_base_sigkill_timeout=${OMPI_MCA_odls_base_sigkill_timeout:-
 # tests keep the default (the layer's waits polling, blocking collectives as such). Native runs
 # are not changed by it.
 [ "$flavor" = mpich ] && export REVIVE_MPI_YIELD_WHEN_IDLE=${REVIVE_MPI_YIELD_WHEN_IDLE:-1}
-# hwloc's OpenCL plugin left out of the topology both MPIs' launchers, daemons and ranks discover
-# at every start: with Mesa's OpenCL installed (Debian's mesa-opencl-icd, here) it loads Rusticl,
-# LLVM and clang into each process (~0.1 s CPU each), and MPICH's ranks keep them mapped (+14 MB
-# private dirty pages in each rank image). Measured, a 4-rank MPI_Init+Barrier+Finalize job:
-# Open MPI 1.59 -> 0.69 s CPU, MPICH 1.08 -> 0.53 s; no MPI nor Revive use what it finds (GPUs
-# as OpenCL devices). A user's job with it still runs in the tests that keep hwloc's default
-# (REVIVE_TEST_HWLOC_DEFAULT=1 before this file: restart.sh, e2e_chain.sh, tests/mpi/README.md):
-# MPICH ranks with LLVM mapped are checkpointed and restarted there, on both MPIs. A
-# HWLOC_COMPONENTS already set is kept.
-if [ "${REVIVE_TEST_HWLOC_DEFAULT:-0}" != 1 ] && [ -z "${HWLOC_COMPONENTS+set}" ]; then
-    export HWLOC_COMPONENTS=-opencl
-fi
 : "${REVIVE_BUILDDIR:?run through make check}"
 export REVIVE_MPI_LIBDIR=$REVIVE_BUILDDIR/.libs
 export REVIVE_EXEC=$REVIVE_BUILDDIR/tools/mpi/revive-exec

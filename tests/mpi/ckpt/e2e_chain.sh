@@ -11,8 +11,6 @@
 # steps while a file exists, so it cannot end before its checkpoints however slow the machine,
 # and every wait is for a condition (lines printed, a command's end) with a generous timeout.
 flavor=$1
-# hwloc's default plugins (OpenCL too), as a user's job has them (tests/mpi/mpienv.sh)
-REVIVE_TEST_HWLOC_DEFAULT=1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
 export REVIVE_RESTART_RANK=$restarter

@@ -8,8 +8,6 @@
 # another number of ranks, a missing snapshot, a damaged and a truncated image (the job ends,
 # not only the rank that read it), no launcher.
 flavor=$1
-# hwloc's default plugins (OpenCL too), as a user's job has them (tests/mpi/mpienv.sh)
-REVIVE_TEST_HWLOC_DEFAULT=1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?
 steps=5
