@@ -231,3 +231,26 @@ int filem_files_merge(const char *from, const char *into, const struct filem_fil
     say_gone(&mg);
     return e;
 }
+
+int filem_files_remove_made(const char *path, const struct filem_files_keep *k, char *said,
+                            size_t saidlen)
+{
+    struct merge mg = {.k = k, .said = said, .saidlen = saidlen};
+    char parent[PATH_MAX];
+    filem_fmt(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (!slash || !slash[1])
+        return 0;
+    const char *name = path + (slash - parent) + 1;
+    if (slash == parent)
+        slash[1] = 0; /* in / */
+    else
+        *slash = 0;
+    int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0)
+        return 0;
+    int kept = remove_but_kept(pfd, name, path, &mg);
+    close(pfd);
+    say_gone(&mg);
+    return kept;
+}

@@ -32,4 +32,12 @@
 int filem_files_merge(const char *from, const char *into, const struct filem_files_keep *k,
                       char *said, size_t saidlen, char *err, size_t errlen);
 
+/* A named PATH that did not exist at the snapshot (files.absent, files_save.h) and exists now:
+ * removed, the job made it since, but what running processes use in it (k), with the
+ * directories holding that. One phrase into said ("; " before it when said holds some):
+ * "removed, made since the snapshot and used by no process: PATH/ (with all in it)", kept
+ * entries as the merge names them. How many entries were kept. */
+int filem_files_remove_made(const char *path, const struct filem_files_keep *k, char *said,
+                            size_t saidlen);
+
 #endif

@@ -271,7 +271,35 @@ static int count_visit(void *arg, const char *path, const struct stat *st, const
 }
 
 /* Calls walk for each PATH of LIST. */
-static int each_path(const char *list, visit_fn visit, void *arg, char *err, size_t errlen)
+/* The PATHs that may be missing when a snapshot is taken (the job's --ckpt-save-files list,
+ * filem_files_absent_ok), absolute, as named; NULL: none */
+static char *absent_ok;
+
+void filem_files_absent_ok(const char *list)
+{
+    free(absent_ok);
+    absent_ok = list && *list ? strdup(list) : NULL;
+}
+
+/* 1 when NAMED (absolute, as named) is one of absent_ok's PATHs */
+static int may_be_absent(const char *named)
+{
+    size_t l = strlen(named);
+    for (const char *s = absent_ok; s && *s;) {
+        size_t n = strcspn(s, ",");
+        if (n == l && !strncmp(s, named, l))
+            return 1;
+        s += n + (s[n] == ',');
+    }
+    return 0;
+}
+
+/* Called (when not NULL) for a PATH of absent_ok that does not exist, in place of the walk that
+ * would refuse it; NAMED the PATH as named, absolute */
+typedef int (*absent_fn)(void *arg, const char *named);
+
+static int each_path(const char *list, visit_fn visit, absent_fn absent, void *arg, char *err,
+                     size_t errlen)
 {
     char path[PATH_MAX], given[PATH_MAX];
     int bad;
@@ -286,7 +314,12 @@ static int each_path(const char *list, visit_fn visit, void *arg, char *err, siz
                       list);
             return -EINVAL;
         }
-        int e = walk(path, given, visit, arg, err, errlen);
+        struct stat st;
+        int e;
+        if (lstat(path, &st) < 0 && errno == ENOENT && may_be_absent(*given ? given : path))
+            e = absent ? absent(arg, *given ? given : path) : 0;
+        else
+            e = walk(path, given, visit, arg, err, errlen);
         if (e < 0)
             return e;
         if (s && !*s) {
@@ -321,7 +354,7 @@ int filem_files_absolute(const char *list, char *out, size_t len)
 int filem_files_check(const char *list, char *err, size_t errlen)
 {
     struct counter c = {0};
-    return each_path(list ? list : "", count_visit, &c, err, errlen);
+    return each_path(list ? list : "", count_visit, NULL, &c, err, errlen);
 }
 
 /* ---- the copy ---- */
@@ -333,8 +366,31 @@ struct saver {
     struct filem_meta *m;
     int n;
     char *buf;
-    struct { char *p; size_t len, cap; } roots;
+    struct { char *p; size_t len, cap; } roots, absent;
 };
+
+/* Appends ITEM to the comma-separated list L */
+static int list_add(char **p, size_t *len, size_t *cap, const char *item)
+{
+    size_t need = *len + strlen(item) + 2;
+    if (need > *cap) {
+        char *q = realloc(*p, need * 2);
+        if (!q)
+            return -ENOMEM;
+        *p = q;
+        *cap = need * 2;
+    }
+    *len += (size_t)sprintf(*p + *len, "%s%s", *len ? "," : "", item);
+    return 0;
+}
+
+/* A PATH of the job's list missing at this snapshot: recorded (files.absent), nothing copied;
+ * a restart removes what is there then (filem_files_restore) */
+static int save_absent(void *arg, const char *named)
+{
+    struct saver *s = arg;
+    return list_add(&s->absent.p, &s->absent.len, &s->absent.cap, named);
+}
 
 /* Copies fd (from its start) to the new file NAME in dirfd (0600), hashing; fsync. */
 static int copy_fd(int in, int dirfd, const char *name, char *buf, uint64_t *size, uint64_t *sum,
@@ -475,18 +531,8 @@ static int save_visit(void *arg, const char *path, const struct stat *st, const 
             return -ENOMEM;
     } else if (put_common(s, n, path, type, st, given))
         return -ENOMEM;
-    if (root) {
-        size_t need = s->roots.len + strlen(*given ? given : path) + 2;
-        if (need > s->roots.cap) {
-            char *p = realloc(s->roots.p, need * 2);
-            if (!p)
-                return -ENOMEM;
-            s->roots.p = p;
-            s->roots.cap = need * 2;
-        }
-        s->roots.len += (size_t)sprintf(s->roots.p + s->roots.len, "%s%s",
-                                        s->roots.len ? "," : "", *given ? given : path);
-    }
+    if (root && list_add(&s->roots.p, &s->roots.len, &s->roots.cap, *given ? given : path) < 0)
+        return -ENOMEM;
     s->n++;
     return 0;
 }
@@ -516,7 +562,7 @@ int filem_files_save(const char *seqdir, const char *list, struct filem_meta *m,
         filem_fmt(err, errlen, "cannot open %s: %s", s.dir, strerror(-e));
     }
     if (e == 0)
-        e = each_path(list, save_visit, &s, err, errlen);
+        e = each_path(list, save_visit, save_absent, &s, err, errlen);
     if (e == -ENOMEM && !err[0])
         filem_fmt(err, errlen, "out of memory saving the files");
     if (e == 0 && fsync(s.dirfd) < 0) {
@@ -524,12 +570,14 @@ int filem_files_save(const char *seqdir, const char *list, struct filem_meta *m,
         filem_fmt(err, errlen, "cannot flush %s: %s", s.dir, strerror(-e));
     }
     if (e == 0 && (filem_meta_set(m, "files.count", "%d", s.n) ||
-                   filem_meta_set(m, "files.roots", "%s", s.roots.p ? s.roots.p : "")))
+                   filem_meta_set(m, "files.roots", "%s", s.roots.p ? s.roots.p : "") ||
+                   (s.absent.p && filem_meta_set(m, "files.absent", "%s", s.absent.p))))
         e = -ENOMEM;
     if (s.dirfd >= 0)
         close(s.dirfd);
     free(s.buf);
     free(s.roots.p);
+    free(s.absent.p);
     return e;
 }
 
@@ -1298,6 +1346,40 @@ int filem_files_dests(const struct filem_meta *m, const struct filem_files_moves
     return 0;
 }
 
+int filem_files_absent(const struct filem_meta *m)
+{
+    const char *ab = filem_meta_get(m, "files.absent");
+    int n = 0;
+    for (const char *s = ab; s && *s; n++)
+        s += strcspn(s, ",") + (s[strcspn(s, ",")] == ',');
+    return n;
+}
+
+/* The named PATHs that did not exist at the snapshot (files.absent) and exist now: the job made
+ * them since; removed as what it made in a saved directory is (what a process uses kept) */
+static void remove_absent(const struct filem_meta *m, const struct filem_files_moves *mv,
+                          char *said, size_t saidlen)
+{
+    const char *ab = filem_meta_get(m, "files.absent");
+    for (const char *s = ab; s && *s;) {
+        size_t l = strcspn(s, ",");
+        char p[PATH_MAX], dest[PATH_MAX];
+        filem_fmt(p, sizeof p, "%.*s", (int)l, s);
+        s += l + (s[l] == ',');
+        if (!(mv && mv->moved && mv->moved(p, dest, sizeof dest, mv->arg)))
+            filem_fmt(dest, sizeof dest, "%s", p);
+        struct stat st;
+        char real[PATH_MAX];
+        if (lstat(dest, &st) < 0 || !realpath(dest, real) || strcmp(real, dest))
+            continue; /* none, or a link on the way: nothing of the job's to roll back there */
+        const char *dirs[1] = {dest};
+        struct filem_files_keep keep;
+        filem_files_keep_init(&keep, dirs, 1);
+        filem_files_remove_made(dest, &keep, said, saidlen);
+        filem_files_keep_free(&keep);
+    }
+}
+
 int filem_files_restore(const char *seqdir, const struct filem_meta *m,
                         const struct filem_files_moves *mv, int *restored, char *said,
                         size_t saidlen, char *err, size_t errlen)
@@ -1307,8 +1389,10 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m,
         *restored = 0;
     if (said && saidlen)
         said[0] = 0;
-    if (n == 0)
+    if (n == 0) {
+        remove_absent(m, mv, said, saidlen);
         return 0;
+    }
     /* every destination first: nothing is put back when one cannot be */
     char **dests;
     if ((e = plan(m, n, mv, &dests, said, saidlen, err, errlen)) < 0)
@@ -1344,5 +1428,7 @@ int filem_files_restore(const char *seqdir, const struct filem_meta *m,
     free(dests);
     if (restored)
         *restored = done;
+    if (e == 0)
+        remove_absent(m, mv, said, saidlen);
     return e;
 }

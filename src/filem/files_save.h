@@ -32,6 +32,9 @@
  *   files.N.mtime                seconds.nanoseconds
  *   files.N.size, files.N.xxh3   (file) bytes and XXH3-64 of the content (16 hex digits)
  *   files.N.target               (link) what the link says
+ *   files.absent                 the named PATHs (absolute, as named, comma-separated) of the
+ *                                job's list that did not exist at the snapshot (nothing saved;
+ *                                a restart removes what is there: filem_files_absent_ok)
  */
 #ifndef REVIVE_FILEM_FILES_SAVE_H
 #define REVIVE_FILEM_FILES_SAVE_H
@@ -57,6 +60,18 @@ int filem_files_remove_dir(int seqdfd);
  * refused wherever it is met (diffrev37 R-H1: a PATH holding the store was saved, and restart-mpi
  * put the old copy over the snapshots taken since). Once per process, before those. */
 void filem_files_keep_out(const char *const *dirs, int n);
+
+/* The PATHs (absolute, as named, comma-separated: filem_files_absolute's) that may be missing
+ * when checked or saved: the job's --ckpt-save-files list, judged at each snapshot (newuser15
+ * F3: a code that makes its output directory itself, and refuses one that exists, could not use
+ * it). Such a PATH missing passes filem_files_check, and filem_files_save records it
+ * (files.absent) instead of failing; filem_files_restore removes what is there at the restart
+ * (the job made it after the snapshot), as what the job made in a saved directory. Once per
+ * process. */
+void filem_files_absent_ok(const char *list);
+
+/* How many named PATHs M records as missing at the snapshot (files.absent) */
+int filem_files_absent(const struct filem_meta *m);
 
 /* Checks LIST ("P1,P2,...", no empty PATH): each PATH exists and is, with every member of a
  * directory, a regular file, a directory or a symbolic link, and there are at most

@@ -77,6 +77,12 @@ void coord_save_files(void)
                         (long long)(coord_now_ms() - t0));
     else
         filem_meta_free(&coord.files_meta);
+    const char *absent = e == 0 ? filem_meta_get(&coord.files_meta, "files.absent") : NULL;
+    if (absent)
+        /* the job's list, judged at each snapshot (revive-coord.c): said each time, it changes */
+        revive_log_info("checkpoint %llu: --ckpt-save-files: %s did not exist: recorded missing; "
+                        "a restart from this snapshot removes what is there then",
+                        (unsigned long long)coord.p.seq, absent);
     coord_feed(&ev);
 }
 

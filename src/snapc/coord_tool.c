@@ -284,6 +284,11 @@ static void summary(struct snapc_sbuf *b, int status, const char *text, const ch
             snapc_sb_json_str(b, roots);
             snapc_sb_printf(b, ",\"saved_entries\":%s", cnt);
         }
+        const char *absent = filem_meta_get(&coord.files_meta, "files.absent");
+        if (absent && p->epoch == coord.p.epoch) {
+            snapc_sb_printf(b, ",\"absent_files\":");
+            snapc_sb_json_str(b, absent);
+        }
     } else {
         snapc_sb_printf(b, ",\"error\":");
         snapc_sb_json_str(b, text);

@@ -225,7 +225,7 @@ static void usage(FILE *f)
             "                are the job's working directory's, on the coordinator's host): the\n"
             "                state files a job rewrites between steps; restart-mpi puts them\n"
             "                back before the launch. Regular files, directories (whole) and\n"
-            "                symbolic links only; a PATH missing is refused\n"
+            "                symbolic links only; a PATH missing now is refused\n"
             "Exit status: 0 the snapshot is committed (--no-wait-stage: in the nodes' caches);\n"
             "its reference is the last line; 1 no snapshot: refused (the job still starting or\n"
             "ending, another checkpoint running without --wait), failed (the job goes on,\n"
@@ -648,6 +648,10 @@ static void print_saved(const char *json, pid_t coord)
 {
     long long n = 0;
     static char roots[SNAPC_FILES_LIST_MAX * 2];
+    if (snapc_json_str(json, "absent_files", roots, sizeof roots) == 0 && roots[0])
+        fprintf(stderr, "%s: job %d: --ckpt-save-files: %s did not exist at the snapshot: "
+                        "recorded missing; restart-mpi removes what is there then\n",
+                me, (int)coord, roots);
     if (snapc_json_num(json, "saved_entries", &n) < 0 || n <= 0 ||
         snapc_json_str(json, "saved_files", roots, sizeof roots) < 0)
         return;

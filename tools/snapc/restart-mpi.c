@@ -331,7 +331,9 @@ int main(int argc, char **argv)
     /* the files --save-files saved (filem/files_save.h): every copy whole before anything is
      * launched or put back; a damaged one refuses the restart (it would restart the job from
      * its memory with other files than the snapshot's) */
-    int nfiles = filem_files_count(&m);
+    /* (with the PATHs of the job's list missing at the snapshot: a restart removes what the job
+     * made there since) */
+    int nfiles = filem_files_count(&m) + filem_files_absent(&m);
     if (nfiles) {
         /* the snapshot directory restarted from is no saved PATH's, nor in one (R-H1) */
         const char *ko[1] = {jobdir};
@@ -517,8 +519,11 @@ int main(int argc, char **argv)
                         "(nothing was started; the snapshot is not marked as failed)",
                         seqdir, err);
         }
-        fprintf(stderr, "%s: put back the files the snapshot saved (--save-files): %s\n",
-                restart_me, files_where[0] ? files_where : roots ? roots : "?");
+        const char *absent = filem_meta_get(&m, "files.absent");
+        fprintf(stderr, "%s: put back the files the snapshot saved (--save-files): %s%s%s%s\n",
+                restart_me, files_where[0] ? files_where : roots && *roots ? roots : "none",
+                absent ? "; missing at the snapshot (" : "", absent ? absent : "",
+                absent ? "), so what the job made there since is removed" : "");
     }
 
     /* the job's --ckpt-save-files: the restarted job's snapshots save the same files (as its

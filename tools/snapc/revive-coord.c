@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "filem/filem.h"
@@ -310,8 +311,10 @@ int main(int argc, char **argv)
     if (local_dir_check(&cfg) < 0)
         return 1;
     /* mpirun --ckpt-save-files PATH[,PATH...]: every snapshot of the job copies these files
-     * (the job's working directory's: this one) into itself while the ranks are held; a PATH
-     * missing now is refused before the launch (filem/files_save.h) */
+     * (the job's working directory's: this one) into itself while the ranks are held. A PATH
+     * missing now is judged at each snapshot (a code that makes its output directory itself
+     * and refuses one that exists: newuser15 F3): saved when it exists then, recorded missing
+     * otherwise (a restart removes what is there then); said once here (filem/files_save.h) */
     const char *sf = getenv("REVIVE_SAVE_FILES");
     static char sf_abs[SNAPC_FILES_LIST_MAX];
     if (sf && *sf) {
@@ -324,17 +327,31 @@ int main(int argc, char **argv)
                 filem_files_keep_out(ko, 1);
             }
         }
-        if (filem_files_check(sf, err, sizeof err) < 0) {
-            fprintf(stderr, "revive-coord: --ckpt-save-files (REVIVE_SAVE_FILES): %s\n", err);
-            return 1;
-        }
         /* absolute: snapshot.meta's ckpt.save_files, which a restart takes again from another
          * working directory */
         if (filem_files_absolute(sf, sf_abs, sizeof sf_abs) < 0) {
             fprintf(stderr, "revive-coord: --ckpt-save-files (REVIVE_SAVE_FILES): the list is "
-                            "longer than %d bytes once its paths are made absolute; name fewer\n",
+                            "longer than %d bytes once its paths are made absolute; name fewer "
+                            "(or an empty PATH)\n",
                     SNAPC_FILES_LIST_MAX - 1);
             return 1;
+        }
+        filem_files_absent_ok(sf_abs);
+        if (filem_files_check(sf, err, sizeof err) < 0) {
+            fprintf(stderr, "revive-coord: --ckpt-save-files (REVIVE_SAVE_FILES): %s\n", err);
+            return 1;
+        }
+        for (const char *p = sf_abs; *p;) {
+            size_t l = strcspn(p, ",");
+            char one[PATH_MAX];
+            struct stat st;
+            snprintf(one, sizeof one, "%.*s", (int)l, p);
+            if (lstat(one, &st) < 0 && errno == ENOENT)
+                fprintf(stderr, "revive: warning: --ckpt-save-files: %s does not exist yet: judged "
+                                "at each snapshot (saved if it exists then; if not, the snapshot "
+                                "records it missing and a restart from it removes what is there "
+                                "then)\n", one);
+            p += l + (p[l] == ',');
         }
         cfg.save_files = sf_abs;
     }
