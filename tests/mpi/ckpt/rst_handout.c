@@ -34,7 +34,10 @@ static unsigned long long describe(MPI_Datatype t, unsigned long long h)
                (unsigned long long)ext);
 }
 
-/* MPI_Type_get_contents of t: its datatypes into ds (at most 4), the count returned */
+/* MPI_Type_get_contents of t: its datatypes into ds (at most 4), the count returned. The arrays
+ * are passed whole, larger than the envelope's counts, as Fortran codes pass fixed arrays (MPI
+ * 4.0 5.1.13: max_* are the arrays' sizes): the entries past the count must stay the program's
+ * (diffrev46 R-H2: the layer's garbage there aborted MPICH and crashed Open MPI) */
 static int contents(MPI_Datatype t, MPI_Datatype ds[4])
 {
     int ni, na, nd, comb, is[16];
@@ -44,7 +47,14 @@ static int contents(MPI_Datatype t, MPI_Datatype ds[4])
         fprintf(stderr, "rst_handout: unexpected envelope %d %d %d %d\n", ni, na, nd, comb);
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
-    MPI_Type_get_contents(t, ni, na, nd, is, as, ds);
+    for (int i = 0; i < 4; i++)
+        ds[i] = MPI_DATATYPE_NULL;
+    MPI_Type_get_contents(t, 16, 16, 4, is, as, ds);
+    for (int i = nd; i < 4; i++)
+        if (ds[i] != MPI_DATATYPE_NULL) {
+            fprintf(stderr, "rst_handout: get_contents wrote entry %d of %d\n", i, nd);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
     return nd;
 }
 
