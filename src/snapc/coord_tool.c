@@ -425,10 +425,11 @@ void coord_tool_withdraw(int i)
         snapc_sb_printf(&b, "{\"withdrawn\":false,\"seq\":%llu,\"committed\":%s,\"reference\":",
                         (unsigned long long)seq, committed ? "true" : "false");
         snapc_sb_json_str(&b, ref);
-        snapc_sb_printf(&b, ",\"job_after\":\"%s\"}",
+        snapc_sb_printf(&b, ",\"job_after\":\"%s\",\"job_stopped\":%s}",
                         (flags & SNAPC_TOOL_TERM)   ? "ended"
                         : (flags & SNAPC_TOOL_STOP) ? "stopped"
-                                                    : "running");
+                                                    : "running",
+                        !committed && coord_job_stopped() ? "true" : "false");
         revive_log_info("a tool was interrupted after its checkpoint (sequence %llu) began: "
                         "it goes on", (unsigned long long)seq);
     } else {

@@ -228,6 +228,16 @@ static int merge_files(char *dst, const char *list)
     return 0;
 }
 
+/* Empties the queue of tools' requests (their clients moved to the epoch, refused, or none) */
+static void drop_queue(struct snapc_proto *p)
+{
+    for (int i = 0; i < p->nnext; i++) {
+        free(p->next_client_files[i]);
+        p->next_client_files[i] = NULL;
+    }
+    p->nnext = 0;
+}
+
 /* The refusal of a request whose --save-files paths do not fit beside the queued ones'. */
 static int refuse_files(struct snapc_proto *p, int client)
 {
@@ -267,7 +277,7 @@ static int start_epoch(struct snapc_proto *p, int64_t now)
     p->last_error[0] = 0;
     memcpy(p->clients, p->next_clients, (size_t)p->nnext * sizeof *p->clients);
     p->nclients = p->nnext;
-    p->nnext = 0;
+    drop_queue(p);
     p->next_flags = 0;
     p->next_timeout_s = 0;
     p->next_wanted = 0;
@@ -342,7 +352,7 @@ static int maybe_next(struct snapc_proto *p, int64_t now, int after_commit)
             if (ending ? emitf(p, SNAPC_ACT_REFUSE, -1, p->next_clients[i], -EAGAIN, "%s(%s)", end_words(p), end)
                        : emitf(p, SNAPC_ACT_REFUSE, -1, p->next_clients[i], -EAGAIN, "%s", nr))
                 return -ENOMEM;
-        p->nnext = 0;
+        drop_queue(p);
         p->next_wanted = 0;
         p->rank_req = 0;
         return 0;
@@ -666,13 +676,21 @@ static void queue_timeout(struct snapc_proto *p, uint32_t timeout_s)
 /* The flags of a request that one snapshot serves with others (--wait) */
 #define QUEUED_FLAGS (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP | SNAPC_TOOL_SAVE_SHARED)
 
-/* Queues a tool's request for the next epoch, its flags kept apart too: a request withdrawn
- * (the tool interrupted, h_cancel) must not leave its --term or --stop to the others' snapshot */
-static void queue_client(struct snapc_proto *p, int client, uint32_t flags)
+/* Queues a tool's request for the next epoch (its --save-files merged into next_files already),
+ * its flags and files kept apart too: a request withdrawn (the tool interrupted, h_cancel) must
+ * leave neither its --term or --stop nor its files to the others' snapshot (diffrev46 R-M2: a
+ * withdrawn --save-files SECRET was copied into the next snapshot, and put back at its
+ * restart). 0 or -ENOMEM. */
+static int queue_client(struct snapc_proto *p, int client, uint32_t flags, const char *files)
 {
+    char *f = NULL;
+    if (files && *files && !(f = strdup(files)))
+        return -ENOMEM;
+    p->next_client_files[p->nnext] = f;
     p->next_client_flags[p->nnext] = flags & QUEUED_FLAGS;
     p->next_clients[p->nnext++] = client;
     p->next_flags |= flags & QUEUED_FLAGS;
+    return 0;
 }
 
 static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
@@ -687,7 +705,8 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
             /* --wait: taken once every rank is there */
             if (merge_files(p->next_files, ev->u.req.files) < 0)
                 return refuse_files(p, ev->u.req.client);
-            queue_client(p, ev->u.req.client, ev->u.req.flags);
+            if (queue_client(p, ev->u.req.client, ev->u.req.flags, ev->u.req.files) < 0)
+                return -ENOMEM;
             queue_timeout(p, ev->u.req.timeout_s);
             p->next_wanted = 1;
             p->next_source = SNAPC_SRC_TOOL;
@@ -707,11 +726,12 @@ static int h_request_idle(struct snapc_proto *p, const struct snapc_event *ev)
         }
         return 0; /* the timer tries again at its next tick */
     }
-    p->nnext = 0;
+    drop_queue(p);
     p->next_files[0] = 0;
     if (src == SNAPC_SRC_TOOL) {
         if (merge_files(p->next_files, ev->u.req.files) < 0)
             return refuse_files(p, ev->u.req.client);
+        p->next_client_files[p->nnext] = NULL; /* the epoch starts now: next_files holds them */
         p->next_client_flags[p->nnext] = ev->u.req.flags & QUEUED_FLAGS;
         p->next_clients[p->nnext++] = ev->u.req.client;
     }
@@ -759,7 +779,8 @@ static int h_request_busy(struct snapc_proto *p, const struct snapc_event *ev)
                      SNAPC_MAX_CLIENTS);
     if (merge_files(p->next_files, ev->u.req.files) < 0)
         return refuse_files(p, c);
-    queue_client(p, c, ev->u.req.flags);
+    if (queue_client(p, c, ev->u.req.flags, ev->u.req.files) < 0)
+        return -ENOMEM;
     queue_timeout(p, ev->u.req.timeout_s);
     p->next_wanted = 1;
     p->next_source = SNAPC_SRC_TOOL;
@@ -1154,10 +1175,17 @@ static int h_cancel(struct snapc_proto *p, const struct snapc_event *ev)
             memmove(&p->next_clients[i], &p->next_clients[i + 1], rest * sizeof *p->next_clients);
             memmove(&p->next_client_flags[i], &p->next_client_flags[i + 1],
                     rest * sizeof *p->next_client_flags);
+            free(p->next_client_files[i]);
+            memmove(&p->next_client_files[i], &p->next_client_files[i + 1],
+                    rest * sizeof *p->next_client_files);
             p->nnext--;
+            p->next_client_files[p->nnext] = NULL;
             p->next_flags = 0;
-            for (int k = 0; k < p->nnext; k++)
+            p->next_files[0] = 0;
+            for (int k = 0; k < p->nnext; k++) {
                 p->next_flags |= p->next_client_flags[k];
+                merge_files(p->next_files, p->next_client_files[k]); /* fitted before */
+            }
             break;
         }
     if (p->nnext == 0 && p->next_source == SNAPC_SRC_TOOL)
@@ -1284,6 +1312,7 @@ int snapc_proto_init(struct snapc_proto *p)
 
 void snapc_proto_fini(struct snapc_proto *p)
 {
+    drop_queue(p);
     free(p->r);
     free(p->targets);
     free(p->acts);

@@ -241,8 +241,10 @@ struct snapc_proto {
     int clients[SNAPC_MAX_CLIENTS];     /* tools waiting for this epoch */
     int nclients;
     int next_clients[SNAPC_MAX_CLIENTS];/* tools queued for the next epoch (SNAPC_TOOL_WAIT) */
-    uint32_t next_client_flags[SNAPC_MAX_CLIENTS]; /* each one's TERM/STOP/SAVE_SHARED: a
-                                         * withdrawn request's are taken out of next_flags */
+    uint32_t next_client_flags[SNAPC_MAX_CLIENTS]; /* each one's TERM/STOP/SAVE_SHARED, and */
+    char *next_client_files[SNAPC_MAX_CLIENTS]; /* --save-files (malloc'd, NULL: none): a
+                                         * withdrawn request's are taken out of next_flags and
+                                         * next_files */
     int nnext;
     uint32_t next_flags, next_timeout_s;
     char next_files[SNAPC_FILES_LIST_MAX]; /* the queued requests' --save-files paths, merged */

@@ -4,7 +4,9 @@
 # job is left as it says. Begun: the snapshot commits, its reference is the last line of stdout
 # (a script that sent the ^C still finds it), --term ENDS the job, --stop leaves it stopped with
 # how to continue it, a plain one runs on; before the request was sent: nothing asked, the job
-# runs on, no snapshot. Status 130 either way. (The queued case, withdrawn: converge.sh.)
+# runs on, no snapshot. Status 130 either way. A checkpoint begun on a job left stopped by an
+# earlier --stop: said that it goes on once the job is continued. (The queued case, withdrawn:
+# converge.sh.)
 # Before (newuser15 F1): one either/or sentence, no reference, the --term'd job ended anyway.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-interrupt
@@ -39,7 +41,7 @@ trial() {
     begun=$((begun + 1))
     [ "$ref" = "$jd/0" ] || fail "$name ($mode, ^C at $when s): last line '$ref', not $jd/0"
     if [ $st = 130 ]; then
-        grep -qF "interrupted (SIGINT): job $JOB's checkpoint had begun, so it was not withdrawn: snapshot 0 goes on to its commit without this command" "$W/$name.cerr" ||
+        grep -qF "interrupted (SIGINT): job $JOB's checkpoint had begun, so it was not withdrawn: snapshot 0 goes on without this command" "$W/$name.cerr" ||
             grep -qF "interrupted (SIGINT): job $JOB's snapshot 0 is committed" "$W/$name.cerr" ||
             fail "$name ($mode, ^C at $when s): the begun case not said: $said"
     elif [ $st != 0 ]; then
@@ -47,14 +49,14 @@ trial() {
     fi
     case $mode in
     --term)
-        [ $st = 0 ] || grep -qF "then the job ENDS (--term); restart-mpi $ref runs it again from the snapshot" "$W/$name.cerr" ||
+        [ $st = 0 ] || grep -qF "the job ENDS (--term); restart-mpi $ref runs it again from the snapshot" "$W/$name.cerr" ||
             fail "$name: not said that the job ends: $said"
         job_gone $JOB 60 || fail "$name: --term begun: the job still runs 60 s after the ^C"
         wait $JOB; local js=$?
         [ $js = 0 ] || fail "$name: --term begun: the job's status $js, not 0"
         ;;
     --stop)
-        [ $st = 0 ] || grep -qF "then the job's ranks and launcher are STOPPED (--stop): kill -CONT $JOB continues them" "$W/$name.cerr" ||
+        [ $st = 0 ] || grep -qF "the job's ranks and launcher are STOPPED (--stop): kill -CONT $JOB continues them" "$W/$name.cerr" ||
             fail "$name: not said that the job stays stopped: $said"
         local ranks; ranks=$(for p in $(pgrep -f -- "--ready $W/$name.ready"); do [ "$(cat /proc/$p/comm)" = fake_rank ] && echo $p; done)
         nstopped() { local p n=0; for p in $ranks; do [ "$(ps -o stat= -p $p | cut -c1)" = T ] && n=$((n + 1)); done; echo $n; }
@@ -63,7 +65,7 @@ trial() {
         wait_for 60 '[ "$(nstopped)" = 0 ]' || fail "$name: $(nstopped) ranks still stopped after kill -CONT $JOB"
         ;;
     *)
-        [ $st = 0 ] || grep -qF "goes on to its commit without this command, and the job runs on" "$W/$name.cerr" ||
+        [ $st = 0 ] || grep -qF "goes on without this command, and the job runs on" "$W/$name.cerr" ||
             fail "$name: not said that the job runs on: $said"
         ;;
     esac
@@ -83,6 +85,22 @@ for when in 0.05 0.1 0.15 0.2 0.3; do
 done
 trial stop1 --stop 0.1
 trial plain1 "" 0.1
+# a checkpoint begun on a job an earlier --stop left stopped: it waits for kill -CONT, and the
+# ^C says so (diffrev46 R-L3: "the job runs on"); once continued, the snapshot commits
+start_job stopped 2 --iters $UNTIL_KILLED --sleep-us 300 --seed 9
+expect_rc 0 "--stop" "$CKPT" --stop $JOB
+"$CKPT" "$JOB" >"$W/st.cout" 2>"$W/st.cerr" & c=$!
+wait_for 60 'grep -q "the job is stopped" "$W/st.cerr"' || fail "a request on the stopped job: not told it is stopped"
+kill -INT $c; wait $c; st=$?
+ref=$(tail -n1 "$W/st.cout")
+[ $st = 130 ] && [ "$ref" = "$W/revive_global_snapshot_$JOB.ckpt/1" ] &&
+    grep -qF "snapshot 1 goes on without this command, and the job runs on (ckpt-info says whether it committed; the reference is the last line); the job is stopped now (an earlier --stop): the checkpoint goes on once kill -CONT $JOB continues it" "$W/st.cerr" ||
+    fail "^C of a checkpoint begun on a stopped job: status $st, '$ref': $(grep -v '^\[' "$W/st.cerr")"
+kill -CONT $JOB
+wait_for 60 '[ -f "$ref/snapshot.meta" ]' || fail "the begun checkpoint did not commit once the job was continued"
+kill -TERM $JOB; wait $JOB
+pass "^C of a checkpoint begun on a stopped job: said that it waits for kill -CONT, committed once continued"
+
 # the moments are chosen so that most trials catch a begun checkpoint; none would test nothing
 [ $begun -gt 0 ] || fail "no trial caught a checkpoint that had begun (the load?)"
 pass "^C of ckpt-mpirun at 7 moments: $begun begun, each case said and the job left as said"

@@ -6,7 +6,7 @@
  * and without a verified partner copy; --save-files: the copy made once every image is durable,
  * before any RESUME, its failure failing the epoch, queued requests' paths merged; requests
  * waiting together: one snapshot, --term before --stop, the longest bound; a queued request
- * withdrawn takes its --term or --stop out. */
+ * withdrawn takes its --term or --stop and its --save-files out. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1280,6 +1280,44 @@ static void test_withdrawn_term(void)
     CHECK_EQ(P.source, SNAPC_SRC_RANK);
 }
 
+/* A --save-files request withdrawn while queued: its paths leave the next snapshot (diffrev46
+ * R-M2: a withdrawn SECRET was copied into the next request's snapshot, and the epoch held for
+ * it); the other queued requests' paths stay, in their order */
+static void test_withdrawn_files(void)
+{
+    reset(2);
+    request(1, 0);
+    request_files(2, SNAPC_TOOL_WAIT, "secret");
+    request_files(3, SNAPC_TOOL_WAIT, NULL);
+    struct snapc_event cancel = {.type = SNAPC_EV_CANCEL};
+    cancel.u.req.client = 2;
+    feed(cancel);
+    CHECK_EQ(P.nnext, 1);
+    CHECK(!strcmp(P.next_files, ""));
+    to_captured(2);
+    committed(0, NULL);
+    must(SNAPC_ACT_CKPT);
+    CHECK(!strcmp(P.files, ""));
+    CHECK_EQ(snapc_proto_holds(&P), 0);
+    /* two with paths, one withdrawn: the other's stay */
+    reset(2);
+    request(1, 0);
+    request_files(2, SNAPC_TOOL_WAIT, "a,b");
+    request_files(3, SNAPC_TOOL_WAIT, "b,c");
+    request_files(4, SNAPC_TOOL_WAIT, "d");
+    CHECK(!strcmp(P.next_files, "a,b,c,d"));
+    cancel.u.req.client = 2;
+    feed(cancel);
+    CHECK(!strcmp(P.next_files, "b,c,d"));
+    cancel.u.req.client = 4;
+    feed(cancel);
+    CHECK(!strcmp(P.next_files, "b,c"));
+    to_captured(2);
+    committed(0, NULL);
+    must(SNAPC_ACT_CKPT);
+    CHECK(!strcmp(P.files, "b,c"));
+}
+
 int main(void)
 {
     test_full_epoch();
@@ -1296,6 +1334,7 @@ int main(void)
     test_hold();
     test_shared_wait();
     test_withdrawn_term();
+    test_withdrawn_files();
     snapc_proto_fini(&P);
     return test_summary("test_proto");
 }

@@ -167,15 +167,21 @@ static int say_withdrawn(const char *js, pid_t coord, uint32_t asked)
     const char *w = word.p ? word.p : ref;
     int committed = strstr(js, "\"committed\":true") != NULL;
     char then[PATH_MAX + 300];
+    /* not committed yet: it may still fail (the job then runs on, as after any failed one) */
+    const char *once = committed ? "" : "once it commits, ";
     if (got & SNAPC_TOOL_TERM)
         snapc_fmt(then, sizeof then, "%sthe job ENDS (--term%s); restart-mpi %s runs it again "
-                  "from the snapshot%s", committed ? "" : "then ", other, w,
-                  committed ? "" : " once it is committed");
+                  "from the snapshot", once, other, w);
     else if (got & SNAPC_TOOL_STOP)
         snapc_fmt(then, sizeof then, "%sthe job's ranks and launcher are STOPPED (--stop%s): "
-                  "kill -CONT %d continues them", committed ? "" : "then ", other, (int)coord);
+                  "kill -CONT %d continues them", once, other, (int)coord);
     else
         snapc_fmt(then, sizeof then, "the job runs on");
+    char stopped[160] = "";
+    if (strstr(js, "\"job_stopped\":true"))
+        /* the ranks reach no safe point until continued (diffrev46 R-L3: "the job runs on") */
+        snapc_fmt(stopped, sizeof stopped, "; the job is stopped now (an earlier --stop): the "
+                  "checkpoint goes on once kill -CONT %d continues it", (int)coord);
     if (committed)
         /* the answer waited for the job's end (--term) or its stop */
         fprintf(stderr, "\n%s: interrupted (SIG%s): job %d's snapshot %lld is committed (the "
@@ -183,10 +189,9 @@ static int say_withdrawn(const char *js, pid_t coord, uint32_t asked)
                 me, sigabbrev_np(sig), (int)coord, seq, then);
     else
         fprintf(stderr, "\n%s: interrupted (SIG%s): job %d's checkpoint had begun, so it was not "
-                        "withdrawn: snapshot %lld goes on to its commit without this command, and "
-                        "%s (ckpt-info says when it is committed; the reference is the last "
-                        "line)\n",
-                me, sigabbrev_np(sig), (int)coord, seq, then);
+                        "withdrawn: snapshot %lld goes on without this command, and %s (ckpt-info "
+                        "says whether it committed; the reference is the last line)%s\n",
+                me, sigabbrev_np(sig), (int)coord, seq, then, stopped);
     snapc_sb_free(&word);
     printf("%s\n", ref);
     fflush(stdout);
