@@ -202,28 +202,33 @@ static int count_restored(void)
     return n;
 }
 
+/* rank r has begun its restore: connected, or its begun.R file in the restart directory */
+static int restart_begun_one(int r, int dfd)
+{
+    char name[32];
+    snprintf(name, sizeof name, "begun.%d", r);
+    return (r < coord.nrank_conn && coord.rank_conn[r] >= 0) ||
+           (dfd >= 0 && faccessat(dfd, name, F_OK, 0) == 0);
+}
+
+static int restart_unbegun(int r, void *arg)
+{
+    return !restart_begun_one(r, *(int *)arg);
+}
+
 int coord_restart_begun(char *which, size_t len)
 {
     int expected = coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
-    int n = 0;
-    size_t w = 0;
-    if (which && len)
-        which[0] = 0;
     int dfd = restart_dir_fd();
-    for (int r = 0; r < expected; r++) {
-        char name[32];
-        snprintf(name, sizeof name, "begun.%d", r);
-        int hello = r < coord.nrank_conn && coord.rank_conn[r] >= 0;
-        if (hello || (dfd >= 0 && faccessat(dfd, name, F_OK, 0) == 0)) {
-            n++;
-        } else if (which && w + 16 < len) {
-            int k = snprintf(which + w, len - w, "%s%d", w ? "," : "", r);
-            w += k > 0 ? (size_t)k : 0;
-        }
-    }
+    struct snapc_sbuf b = {0};
+    /* the ranks that have not begun, in the one form of rank lists (snapc_sb_rank_list) */
+    int unbegun = snapc_sb_rank_list(&b, expected, restart_unbegun, &dfd);
+    if (which && len)
+        snapc_fmt(which, len, "%s", b.p ? b.p : "");
+    snapc_sb_free(&b);
     if (dfd >= 0)
         close(dfd);
-    return n;
+    return expected - unbegun;
 }
 
 int coord_restart_failed(char *msg, size_t len)

@@ -73,6 +73,13 @@ static int restart_expected(void)
     return coord.p.nranks > 0 ? coord.p.nranks : coord.restart_ranks;
 }
 
+/* rank r has no connection to the coordinator (snapc_sb_rank_list's pick) */
+static int unconnected(int r, void *arg)
+{
+    (void)arg;
+    return !(r < coord.nrank_conn && coord.rank_conn[r] >= 0);
+}
+
 /* "the job is being restored (restart-mpi of SEQDIR, N s ago): K of N ranks are back; not back:
  * ranks 1,2 (restoring), 3 (not begun)" */
 static void restore_text(struct snapc_sbuf *b)
@@ -92,17 +99,8 @@ static void restore_text(struct snapc_sbuf *b)
     snapc_sb_printf(b, "%d of %d ranks are back", back, n);
     if (back >= n)
         return;
-    snapc_sb_printf(b, "; not back: rank%s", n - back == 1 ? "" : "s");
-    int listed = 0;
-    for (int r = 0; r < n; r++) {
-        if (r < coord.nrank_conn && coord.rank_conn[r] >= 0)
-            continue;
-        if (listed++ == 32) {
-            snapc_sb_printf(b, ",...");
-            break;
-        }
-        snapc_sb_printf(b, "%s%d", listed > 1 ? "," : " ", r);
-    }
+    snapc_sb_printf(b, "; not back: rank%s ", n - back == 1 ? "" : "s");
+    snapc_sb_rank_list(b, n, unconnected, NULL);
     if (begun > back)
         snapc_sb_printf(b, " (%d reading %s image%s", begun - back,
                         begun - back == 1 ? "its" : "their", begun - back == 1 ? "" : "s");
@@ -252,17 +250,8 @@ static void describe(struct snapc_sbuf *b)
         snapc_sb_printf(b, ")");
     }
     if (n > 0 && conn < n) {
-        snapc_sb_printf(b, "; not connected: rank%s", n - conn == 1 ? "" : "s");
-        int listed = 0;
-        for (int r = 0; r < n; r++) {
-            if (r < coord.nrank_conn && coord.rank_conn[r] >= 0)
-                continue;
-            if (listed++ == 32) {
-                snapc_sb_printf(b, ",...");
-                break;
-            }
-            snapc_sb_printf(b, "%s%d", listed > 1 ? "," : " ", r);
-        }
+        snapc_sb_printf(b, "; not connected: rank%s ", n - conn == 1 ? "" : "s");
+        snapc_sb_rank_list(b, n, unconnected, NULL);
     }
     /* the launcher's hosts without a connected rank */
     struct snapc_sbuf idle = {0};

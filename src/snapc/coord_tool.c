@@ -119,23 +119,19 @@ void coord_local_full_note(int rank, const char *info)
     full_epochs[rank] = coord.p.epoch + 1;
 }
 
-/* The ranks of EPOCH whose image went straight into the snapshot directory, "0,2,5" (the first
- * 32, then "..."), into OUT; returns how many. */
+static int full_in(int r, void *arg)
+{
+    return full_epochs[r] == *(uint32_t *)arg + 1;
+}
+
+/* The ranks of EPOCH whose image went straight into the snapshot directory, "0,2,5"
+ * (snapc_sb_rank_list: the first 32, then ",..."), into OUT; returns how many. */
 static int local_full_ranks(uint32_t epoch, char *out, size_t len)
 {
-    int n = 0;
-    size_t at = 0;
-    out[0] = 0;
-    for (int r = 0; r < nfull_epochs; r++) {
-        if (full_epochs[r] != epoch + 1)
-            continue;
-        if (n < 32 || at + 4 >= len) {
-            int w = snprintf(out + at, len - at, n < 32 ? "%s%d" : ",...", n ? "," : "", r);
-            if (w > 0 && (size_t)w < len - at)
-                at += (size_t)w;
-        }
-        n++;
-    }
+    struct snapc_sbuf b = {0};
+    int n = snapc_sb_rank_list(&b, nfull_epochs, full_in, &epoch);
+    snapc_fmt(out, len, "%s", b.p ? b.p : "");
+    snapc_sb_free(&b);
     return n;
 }
 

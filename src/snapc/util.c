@@ -62,6 +62,21 @@ void snapc_sb_free(struct snapc_sbuf *b)
     memset(b, 0, sizeof *b);
 }
 
+int snapc_sb_rank_list(struct snapc_sbuf *b, int n, int (*pick)(int r, void *arg), void *arg)
+{
+    int count = 0;
+    for (int r = 0; r < n; r++) {
+        if (!pick(r, arg))
+            continue;
+        if (count < SNAPC_LIST_SHOWN)
+            snapc_sb_printf(b, "%s%d", count ? "," : "", r);
+        else if (count == SNAPC_LIST_SHOWN)
+            snapc_sb_printf(b, ",...");
+        count++;
+    }
+    return count;
+}
+
 int64_t snapc_wall_ms(void)
 {
     struct timespec ts;

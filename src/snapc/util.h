@@ -17,6 +17,14 @@ void snapc_sb_printf(struct snapc_sbuf *b, const char *fmt, ...) __attribute__((
 void snapc_sb_json_str(struct snapc_sbuf *b, const char *s);
 void snapc_sb_free(struct snapc_sbuf *b);
 
+/* Rank lists in messages ("not back: ranks 0,2,5"): at most SNAPC_LIST_SHOWN numbers, then
+ * ",..." so that a cut list never reads as complete (a 1000-rank restore listed ~100 ranks as
+ * "not begun" with nothing to say more were left out: diffrev45 R-L5). */
+#define SNAPC_LIST_SHOWN 32
+/* Appends to b the numbers r in [0, n) for which pick(r, arg) holds, comma-separated, the first
+ * SNAPC_LIST_SHOWN of them, then ",..." when there are more. Returns how many hold. */
+int snapc_sb_rank_list(struct snapc_sbuf *b, int n, int (*pick)(int r, void *arg), void *arg);
+
 /* Appends s quoted for a POSIX shell (as is when it needs no quoting): --showme's commands. */
 void snapc_sb_shell_word(struct snapc_sbuf *b, const char *s);
 
