@@ -389,6 +389,21 @@ static int list_add(char **p, size_t *len, size_t *cap, const char *item)
 static int save_absent(void *arg, const char *named)
 {
     struct saver *s = arg;
+    /* where its directory leads now (files.absent.K.dir): a restart removes what is at the PATH
+     * only where the PATH leads to the same place (a link on the way, /scratch -> /lustre/...,
+     * is the rule on clusters: diffrev46 R-M3), and leaves it, said, where a link changed since */
+    char parent[PATH_MAX], real[PATH_MAX], k[64];
+    filem_fmt(parent, sizeof parent, "%s", named);
+    char *sl = strrchr(parent, '/');
+    if (sl)
+        sl == parent ? (void)(sl[1] = 0) : (void)(*sl = 0);
+    int nth = 0;
+    for (size_t i = 0; i < s->absent.len; i++)
+        nth += s->absent.p[i] == ',';
+    nth += s->absent.len > 0;
+    if (sl && realpath(parent, real) &&
+        filem_meta_set(s->m, (snprintf(k, sizeof k, "files.absent.%d.dir", nth), k), "%s", real))
+        return -ENOMEM;
     return list_add(&s->absent.p, &s->absent.len, &s->absent.cap, named);
 }
 
@@ -1361,21 +1376,47 @@ static void remove_absent(const struct filem_meta *m, const struct filem_files_m
                           char *said, size_t saidlen)
 {
     const char *ab = filem_meta_get(m, "files.absent");
-    for (const char *s = ab; s && *s;) {
+    int nth = 0;
+    for (const char *s = ab; s && *s; nth++) {
         size_t l = strcspn(s, ",");
-        char p[PATH_MAX], dest[PATH_MAX];
+        char p[PATH_MAX], dest[PATH_MAX], k[64];
         filem_fmt(p, sizeof p, "%.*s", (int)l, s);
         s += l + (s[l] == ',');
         if (!(mv && mv->moved && mv->moved(p, dest, sizeof dest, mv->arg)))
             filem_fmt(dest, sizeof dest, "%s", p);
+        size_t o = said ? strlen(said) : 0;
+        const char *sep = o ? "; " : "";
+        /* the PATH's directory as it leads now (links on the way followed), its last name not
+         * followed (a link the job made there is removed as a link) */
+        char parent[PATH_MAX], real[PATH_MAX], at[PATH_MAX];
+        filem_fmt(parent, sizeof parent, "%s", dest);
+        char *sl = strrchr(parent, '/');
+        if (!sl)
+            continue;
+        const char *name = dest + (sl - parent) + 1;
+        sl == parent ? (void)(sl[1] = 0) : (void)(*sl = 0);
         struct stat st;
-        char real[PATH_MAX];
-        if (lstat(dest, &st) < 0 || !realpath(dest, real) || strcmp(real, dest))
-            continue; /* none, or a link on the way: nothing of the job's to roll back there */
-        const char *dirs[1] = {dest};
+        if (!realpath(parent, real) ||
+            filem_fmt(at, sizeof at, "%s/%s", strcmp(real, "/") ? real : "", name) >= (int)sizeof at ||
+            lstat(at, &st) < 0) {
+            if (said && o < saidlen)
+                filem_fmt(said + o, saidlen - o, "%s%s: missing at the snapshot and now", sep, dest);
+            continue;
+        }
+        /* a --relocate moves it: its old directory says nothing about the new one */
+        const char *then = !strcmp(dest, p)
+                               ? filem_meta_get(m, (snprintf(k, sizeof k, "files.absent.%d.dir", nth), k))
+                               : NULL;
+        if (then && strcmp(then, real)) {
+            if (said && o < saidlen)
+                filem_fmt(said + o, saidlen - o, "%sleft %s, missing at the snapshot: its directory "
+                          "leads to %s now, to %s then (a link changed)", sep, dest, real, then);
+            continue;
+        }
+        const char *dirs[1] = {at};
         struct filem_files_keep keep;
         filem_files_keep_init(&keep, dirs, 1);
-        filem_files_remove_made(dest, &keep, said, saidlen);
+        filem_files_remove_made(at, &keep, said, saidlen);
         filem_files_keep_free(&keep);
     }
 }

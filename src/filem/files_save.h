@@ -32,6 +32,9 @@
  *   files.N.mtime                seconds.nanoseconds
  *   files.N.size, files.N.xxh3   (file) bytes and XXH3-64 of the content (16 hex digits)
  *   files.N.target               (link) what the link says
+ *   files.absent.K.dir           (K from 0, in files.absent's order) where the K-th one's
+ *                                directory led at the snapshot (realpath): a restart removes
+ *                                what is at it only where it leads there still
  *   files.absent                 the named PATHs (absolute, as named, comma-separated) of the
  *                                job's list that did not exist at the snapshot (nothing saved;
  *                                a restart removes what is there: filem_files_absent_ok)

@@ -519,11 +519,9 @@ int main(int argc, char **argv)
                         "(nothing was started; the snapshot is not marked as failed)",
                         seqdir, err);
         }
-        const char *absent = filem_meta_get(&m, "files.absent");
-        fprintf(stderr, "%s: put back the files the snapshot saved (--save-files): %s%s%s%s\n",
-                restart_me, files_where[0] ? files_where : roots && *roots ? roots : "none",
-                absent ? "; missing at the snapshot (" : "", absent ? absent : "",
-                absent ? "), so what the job made there since is removed" : "");
+        /* (the PATHs missing at the snapshot: one phrase each, what was done: filem) */
+        fprintf(stderr, "%s: put back the files the snapshot saved (--save-files): %s\n",
+                restart_me, files_where[0] ? files_where : roots && *roots ? roots : "none");
     }
 
     /* the job's --ckpt-save-files: the restarted job's snapshots save the same files (as its
