@@ -99,4 +99,32 @@ REVIVE_SNAPSHOT_DIR=$W/fresh2 expect_rc 0 "a REVIVE_SNAPSHOT_DIR that is not the
 expect_rc 0 "an existing --ckpt-dir" "$WRAP" -am ft-enable-cr --ckpt-dir "$W/fresh" -np 1 "$FRANK" --iters 10 &&
     grep -q "created the snapshot directory" "$W/cmd.err" && fail "an existing --ckpt-dir was reported as created"
 pass "a missing --ckpt-dir is made (0700) when its parent exists"
+
+# started with SIGINT and SIGQUIT ignored (in the background of a script), on a host whose env has
+# no --default-signal (coreutils before 8.31, as RHEL 8: an env that refuses it as that one does,
+# status 125): the wrapper runs itself again with both at their default all the same, and the job
+# runs (diffrev45 R-L7: configure's answer, baked in, made every such job fail at once with
+# "env: unrecognized option"); a ^C to the job's group then ends it
+mkdir -p "$W/oldenv" "$W/i.ready"
+cat >"$W/oldenv/env" <<'EOS'
+#!/bin/bash
+for a; do case $a in --default-signal*) echo "env: unrecognized option '$a'" >&2; exit 125 ;; esac; done
+exec /usr/bin/env "$@"
+EOS
+chmod +x "$W/oldenv/env"
+( PATH=$W/oldenv:$PATH; trap '' INT QUIT
+  exec "$WRAP" -am ft-enable-cr -np 2 "$FRANK" --ready "$W/i.ready" --iters $UNTIL_KILLED --sleep-us 300 ) \
+    >"$W/i.out" 2>"$W/i.err" &
+JOB=$!; jobs_started="$jobs_started $JOB"
+if wait_for 120 '[ "$(ls "$W/i.ready" | wc -l)" -ge 2 ]'; then
+    grep -q "^SigIgn:.*" /proc/$JOB/status && (( (16#$(sed -n 's/^SigIgn:\s*//p' /proc/$JOB/status) & 0x6) == 0 )) ||
+        fail "the job's coordinator still ignores SIGINT or SIGQUIT: $(grep SigIgn /proc/$JOB/status)"
+    kill -INT -- -$JOB 2>/dev/null || kill -INT $JOB
+    job_gone $JOB 60 || fail "a ^C did not end the job started with SIGINT ignored"
+else
+    fail "the job started with SIGINT ignored, env without --default-signal, did not run: $(head -c 400 "$W/i.err")"
+    kill -TERM $JOB 2>/dev/null
+fi
+wait $JOB 2>/dev/null
+pass "SIGINT ignored on entry, env without --default-signal: the job runs, a ^C ends it"
 finish
