@@ -356,6 +356,20 @@ checkpoint() {
     timeout -k 5 300 "$CKPT" --wait $3 "$c" >"ckpt.$2.out" 2>"ckpt.$2.err" || return 1
     tail -n1 "ckpt.$2.out"
 }
+# two_snapshots JOB: snapshot 0 of the running job JOB (its mpirun, writing out.0 in this
+# directory) once it has done 2 steps, snapshot 1 with --term 2 steps later; JOB waited for. Sets
+# ref0 and ref (their references) and jd (their job directory); the test ends (failed) when
+# either is not taken or they are not sequences 0 and 1 of one directory. (rst_cwdgone.sh,
+# restart_opts.sh: diffrev45 R-L3, the block was copied in each.)
+two_snapshots() {
+    wait_steps out.0 2 $1 && ref0=$(checkpoint $1 run) &&
+        wait_steps out.0 $(($(nsteps out.0) + 2)) $1 && ref=$(checkpoint $1 term --term) ||
+        { failed "no snapshots of the job"; tail -n 4 ckpt.*.err err.0; exit 1; }
+    wait $1
+    jd=$(dirname "$ref")
+    [ "$(dirname "$ref0")" = "$jd" ] && [ "${ref0##*/}" = 0 ] && [ "${ref##*/}" = 1 ] ||
+        { failed "the snapshots are $ref0 and $ref, expected sequences 0 and 1 of one directory"; exit 1; }
+}
 # term_restart JOB: a --term snapshot of JOB (ckpt.term.out, ckpt.term.err), JOB waited for, then
 # restart-mpi of it at full speed (out.1, err.1) and both generations' results in both.out. Sets
 # ref, termst (the --term'd job's status: what --term gives back before MPI_Finalize must end it

@@ -53,13 +53,7 @@ cp -p "$prog" "$d/rst_prog"
 clean timeout -k 5 600 "$wrapper" -am ft-enable-cr "${opt[@]}" --ckpt-dir "$d" -n "$n" "$d/rst_prog" \
     $steps --pace "$d/pace" $ms >out.0 2>err.0 &
 job=$!; pids+=($job)
-wait_steps out.0 2 $job && ref0=$(checkpoint $job run) &&
-    wait_steps out.0 $(($(nsteps out.0) + 2)) $job && ref=$(checkpoint $job term --term) ||
-    { failed "no snapshots of the job"; tail -n 4 ckpt.*.err err.0; exit 1; }
-wait $job
-jd=$(dirname "$ref")
-[ "$(dirname "$ref0")" = "$jd" ] && [ "${ref0##*/}" = 0 ] && [ "${ref##*/}" = 1 ] ||
-    { failed "the snapshots are $ref0 and $ref, expected sequences 0 and 1 of one directory"; exit 1; }
+two_snapshots $job
 
 # ---- --showme, --seq, --hostfile, -- options, from another directory --------------------------
 cd "$d/elsewhere" || exit 1

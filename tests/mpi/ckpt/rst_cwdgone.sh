@@ -29,13 +29,7 @@ clean timeout -k 5 600 "$wrapper" -am ft-enable-cr "${opt[@]}" --ckpt-dir "$keep
     $steps --pace "$d/pace" $ms >"$d/out.0" 2>"$d/err.0" &
 job=$!; pids+=($job)
 cd "$d" || exit 1
-wait_steps out.0 2 $job && ref0=$(checkpoint $job run) &&
-    wait_steps out.0 $(($(nsteps out.0) + 2)) $job && ref=$(checkpoint $job term --term) ||
-    { failed "no snapshots of the job"; tail -n 4 ckpt.*.err err.0; exit 1; }
-wait $job
-jd=$(dirname "$ref")
-[ "$(dirname "$ref0")" = "$jd" ] && [ "${ref0##*/}" = 0 ] && [ "${ref##*/}" = 1 ] ||
-    { failed "the snapshots are $ref0 and $ref, expected sequences 0 and 1 of one directory"; exit 1; }
+two_snapshots $job
 cp -p "$jd/index" index.keep
 
 # the working folder gone: refused, not marked
