@@ -493,7 +493,8 @@ static inline int pml_to_self(uintptr_t vcomm, int dest)
 enum pml_rq_kind {
     PML_RQ_NONE = 0, PML_RQ_SEND, PML_RQ_RECV, PML_RQ_NBC, PML_RQ_MRECV, PML_RQ_OTHER,
     PML_RQ_PAIR,  /* MPI_Isendrecv(_replace): two halves of its own (pairs.c), never pending */
-    PML_RQ_PCOLL  /* a persistent collective (MPI_Allreduce_init...): made by the replay again */
+    PML_RQ_PCOLL, /* a persistent collective (MPI_Allreduce_init...): made by the replay again */
+    PML_RQ_GREQ   /* a generalized request (MPI_Grequest_start): the layer's alone, never pending */
 };
 enum pml_rq_mode { PML_MODE_STD = 0, PML_MODE_BUF, PML_MODE_SYNC, PML_MODE_READY };
 
@@ -519,12 +520,14 @@ struct pml_req {
     uint16_t flags;
     int32_t peer, tag, count;
     uint8_t holds;           /* PML_RQ_HOLD_*: set at posting (pml_rq_fill), else under pml_vh_lock */
+    uint8_t gstate;          /* PML_RQ_GREQ: PML_GREQ_* bits, changed atomically (any thread) */
     void *buf;
     uintptr_t dtype;         /* virtual */
     struct pml_comm *comm;
     uintptr_t vcomm;         /* the application's communicator handle */
     MPI_Status st;           /* PML_RQ_DONE: the status the application will see */
     struct pml_req *half[2]; /* PML_RQ_PAIR: its send and receive (NULL once completed) */
+    void *gfn[3];            /* PML_RQ_GREQ: the program's query, free and cancel functions */
 };
 
 extern struct pml_req *pml_rq_tab; /* parallel to pml_vh_tab */
@@ -532,6 +535,7 @@ extern struct pml_req *pml_rq_head, *pml_rq_tail; /* the pending list */
 extern uint64_t pml_rq_order;
 extern uint32_t pml_rq_npending, pml_rq_ndone, pml_rq_nfreed;
 extern uint32_t pml_rq_npairs; /* MPI_Isendrecv requests not yet complete (pairs.c) */
+extern uint32_t pml_rq_ngreq;  /* generalized requests that exist (pairs.c) */
 
 static inline struct pml_req *pml_rq_of(uintptr_t v)
 {
@@ -598,8 +602,8 @@ static inline int pml_rq_turn_end(int wait, struct pml_slot *t, uint32_t fid)
  * restart like any other). The pair becomes DONE once both halves completed. */
 /* Tests the halves not yet completed; 1 when the pair is DONE (st: the receive's status). */
 int pml_pair_progress(struct pml_req *p);
-/* The same for every active pair and persistent collective (pml_pcoll_progress) among the
- * array's requests; 1 when one of them is not DONE. */
+/* The same for every active pair, persistent collective (pml_pcoll_progress) and generalized
+ * request (pml_greq_progress) among the array's requests; 1 when one of them is not DONE. */
 int pml_pairs_progress(int n, const MPI_Request *v);
 void pml_pair_cancel(struct pml_req *p);
 void pml_pair_free(struct pml_req *p); /* the application freed it while active */
@@ -608,6 +612,31 @@ int pml_pcoll_start(struct pml_req *r, uint32_t fid);
 int pml_pcoll_progress(struct pml_req *r); /* an active one tested alone: 1 when DONE */
 extern uint32_t pml_rq_npcoll;             /* persistent collective requests that exist */
 uintptr_t pml_rq_wrap_pcoll(uintptr_t real, uintptr_t vcomm);
+/* Whether an array may hold a request the layer completes itself (a pair, a persistent
+ * collective, a generalized request): one load each, the steady state's only cost. */
+static inline int pml_rq_special(void)
+{
+    return pml_rq_npairs || pml_rq_npcoll || __atomic_load_n(&pml_rq_ngreq, __ATOMIC_RELAXED);
+}
+/* ---- generalized requests (pairs.c) ----------------------------------------------------------
+ * MPI_Grequest_start's request is an entry of the table (PML_RQ_GREQ, real the lower null
+ * request, never pending: the drain has nothing to do with it and a restart nothing to post)
+ * with the program's functions and extra state (buf). MPI_Grequest_complete, from any thread,
+ * sets PML_GREQ_COMPLETE; a completion call that finds it set calls query_fn and makes it DONE
+ * with that status. The program's MPI_Request_free sets PML_GREQ_FREED: whichever of the two
+ * comes second drops the entry, calling free_fn unless MPI_Request_free did (MPICH does at once,
+ * Open MPI at completion: the layer does as the library). */
+#define PML_GREQ_COMPLETE 1u
+#define PML_GREQ_FREED 2u
+#define PML_GREQ_F77 4u /* started from Fortran: its functions take Fortran arguments */
+#define PML_GREQ_FREEFN 8u /* free_fn was called (MPICH: at MPI_Request_free) */
+int pml_greq_progress(struct pml_req *r); /* 1 when DONE (query_fn called) */
+void pml_greq_poke(void); /* the library's progress, from a wait on generalized requests only */
+/* An active one's MPI_Request_get_status: query_fn's status while complete (1), else 0. */
+int pml_greq_peek(struct pml_req *r, MPI_Status *st, int *rc);
+int pml_greq_cancel(struct pml_req *r);
+int pml_greq_free(struct pml_req *r); /* the program freed it (DONE or not) */
+int pml_greq_finish(struct pml_req *r); /* the program took its completion: free_fn, dropped */
 
 /* The bytes count elements of type t (the lower half's) cover, relative to the buffer: [lo, hi)
  * (p2p.c; the copy MPI_Sendrecv_replace and MPI_Isendrecv_replace send from). */

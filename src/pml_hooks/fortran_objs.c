@@ -18,8 +18,8 @@
  * The replacements do what the binding does with the layer's C entry points and conversions,
  * under every name of the binding (fortran_ompi.h); the C path is untouched. What is left
  * (error paths reading the predefined objects, MPI_REQUEST_FREE reading MPI_REQUEST_NULL's
- * index, MPI_GREQUEST_START writing into a request the layer never creates) is listed with its
- * reason by upper_paths.py. MPICH's handles are integers: nothing to do there. */
+ * index) is listed with its reason by upper_paths.py. MPI_GREQUEST_START marks its new request
+ * as Fortran in the object: replaced too (below). MPICH's handles are integers: nothing to do there. */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
@@ -387,4 +387,26 @@ void ompi_op_create_f(fop *fn, F *commute, F *op, F *ierr)
         *op = MPI_Op_c2f(o);
 }
 OMPI_F_NAMES(ompi_op_create_f, op_create, OP_CREATE, Op_create)
+
+/* ---- MPI_GREQUEST_START: the program's functions are Fortran ones ---------------------------
+ * The binding marks the new request as Fortran (a field of the object) so that the library
+ * calls them with Fortran arguments; the layer's generalized request is its own (pairs.c) and
+ * is marked there, called as Open MPI would (extra state as passed here, a status of
+ * MPI_STATUS_SIZE integers that is the C status, LOGICAL complete, the error code last). */
+void ompi_grequest_start_f(void *query_fn, void *free_fn, void *cancel_fn, MPI_Aint *extra_state,
+                           F *request, F *ierr);
+void ompi_grequest_start_f(void *query_fn, void *free_fn, void *cancel_fn, MPI_Aint *extra_state,
+                           F *request, F *ierr)
+{
+    MPI_Request c;
+    int rc = MPI_Grequest_start((MPI_Grequest_query_function *)query_fn,
+                                (MPI_Grequest_free_function *)free_fn,
+                                (MPI_Grequest_cancel_function *)cancel_fn, extra_state, &c);
+    set_ierr(ierr, rc);
+    if (rc == MPI_SUCCESS) {
+        pml_greq_set_f77(PML_H(c));
+        *request = MPI_Request_c2f(c);
+    }
+}
+OMPI_F_NAMES(ompi_grequest_start_f, grequest_start, GREQUEST_START, Grequest_start)
 #endif /* PML_OMPI */

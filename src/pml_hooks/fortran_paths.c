@@ -650,11 +650,13 @@ int pml_fattr_set(int okind, uintptr_t real_obj, int real_kv, MPI_Aint val, int 
     return f((int)real_obj, real_kv, (void *)(intptr_t)val, lang == PML_KV_FINT ? 3 : 1);
 }
 
+/* MPI_GREQUEST_START (mpif.h, `use mpi`) calls MPI_Grequest_start, the layer's, with the program's
+ * Fortran functions and the address of its extra state, then this on the new request: the layer
+ * calls those functions as MPICH would (pairs.c, PML_GREQ_F77). */
 void MPII_Grequest_set_lang_f77(int greq);
 void MPII_Grequest_set_lang_f77(int greq)
 {
-    (void)greq;
-    pml_unsupported_from("MPII_Grequest_set_lang_f77", __builtin_return_address(0));
+    pml_greq_set_f77((uintptr_t)(unsigned)greq);
 }
 
 /* ---- keyval language proxies --------------------------------------------------------------

@@ -399,6 +399,10 @@ struct pml_kvinfo {
     void *proxy_copy, *proxy_del; /* MPICH: the Fortran binding's language proxies */
 };
 enum { PML_KV_C, PML_KV_FINT, PML_KV_FAINT };
+/* A generalized request started from Fortran: the layer calls its functions with Fortran
+ * arguments (pairs.c; MPICH's MPII_Grequest_set_lang_f77 in fortran_paths.c, Open MPI's
+ * ompi_grequest_start_f in fortran_objs.c). */
+void pml_greq_set_f77(uintptr_t v);
 /* fortran_paths.c, for a restart's replay of a keyval made from Fortran (layer.c) */
 int pml_fkeyval_remake(struct pml_kvinfo *ki, int *real); /* Open MPI */
 /* win.c: the lower half's keyval for a window keyval's info (at creation and at a restart) */

@@ -73,7 +73,7 @@ int pml_pair_progress(struct pml_req *p)
 
 int pml_pairs_progress(int n, const MPI_Request *v)
 {
-    int waiting = 0;
+    int waiting = 0, greqs = 0;
     for (int i = 0; i < n; i++) {
         struct pml_req *r = pml_rq_of(PML_H(v[i]));
         if (!r || !(r->flags & PML_RQ_ACTIVE))
@@ -82,7 +82,13 @@ int pml_pairs_progress(int n, const MPI_Request *v)
             waiting |= !pml_pair_progress(r);
         else if (r->kind == PML_RQ_PCOLL)
             waiting |= !pml_pcoll_progress(r);
+        else if (r->kind == PML_RQ_GREQ && !pml_greq_progress(r)) {
+            waiting = 1;
+            greqs = 1;
+        }
     }
+    if (greqs)
+        pml_greq_poke();
     return waiting;
 }
 
@@ -117,6 +123,198 @@ void pml_pair_free(struct pml_req *p)
     pml_rq_npairs--;
     pml_rq_drop(p);
 }
+
+/* ---- generalized requests (MPI_Grequest_start, MPI_Grequest_complete) ------------------------
+ * The layer's alone: the lower half never has one, so that there is nothing to start again in
+ * a fresh library at a restart, nothing for the drain, and a wait on one that never completes
+ * is Revive's wait loop, which parks at the gate. Everything about one (its functions, extra
+ * state, whether the program completed or freed it, the status query_fn gave) is in the
+ * request table, which the rank's image holds. The program's functions are called in the
+ * completion calls, with the thread inside MPI (as the libraries do): query_fn when a
+ * completion call finds the request complete (its status and return code are the request's),
+ * free_fn once it is complete and the program let it go (Wait/Test or MPI_Request_free),
+ * cancel_fn at every MPI_Cancel with whether MPI_Grequest_complete had been called. */
+uint32_t pml_rq_ngreq;
+
+/* The program's functions of a request started from Fortran (MPICH: MPI_GREQUEST_START calls
+ * MPII_Grequest_set_lang_f77): extra state as the binding passed it, every argument by
+ * reference, the error code last; MPICH's Fortran status is its C status, integer by integer */
+typedef void f77_query_fn(void *, MPI_Fint *, MPI_Fint *);
+typedef void f77_free_fn(void *, MPI_Fint *);
+typedef void f77_cancel_fn(void *, MPI_Fint *, MPI_Fint *);
+
+static inline int greq_f77(const struct pml_req *r)
+{
+    return (__atomic_load_n(&r->gstate, __ATOMIC_ACQUIRE) & PML_GREQ_F77) != 0;
+}
+
+static int greq_query(struct pml_req *r, MPI_Status *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!r->gfn[0])
+        return MPI_SUCCESS;
+    if (greq_f77(r)) {
+        MPI_Fint ierr = MPI_SUCCESS;
+        ((f77_query_fn *)r->gfn[0])(r->buf, (MPI_Fint *)st, &ierr);
+        return (int)ierr;
+    }
+    return ((MPI_Grequest_query_function *)r->gfn[0])(r->buf, st);
+}
+
+static int greq_free_fn(struct pml_req *r)
+{
+    if (!r->gfn[1])
+        return MPI_SUCCESS;
+    if (greq_f77(r)) {
+        MPI_Fint ierr = MPI_SUCCESS;
+        ((f77_free_fn *)r->gfn[1])(r->buf, &ierr);
+        return (int)ierr;
+    }
+    return ((MPI_Grequest_free_function *)r->gfn[1])(r->buf);
+}
+
+static int greq_cancel_fn(struct pml_req *r, int complete)
+{
+    if (!r->gfn[2])
+        return MPI_SUCCESS;
+    if (greq_f77(r)) {
+        MPI_Fint ierr = MPI_SUCCESS, c = complete;
+        ((f77_cancel_fn *)r->gfn[2])(r->buf, &c, &ierr);
+        return (int)ierr;
+    }
+    return ((MPI_Grequest_cancel_function *)r->gfn[2])(r->buf, complete);
+}
+
+void pml_greq_set_f77(uintptr_t v)
+{
+    struct pml_req *r = pml_rq_of(v);
+    if (r && r->kind == PML_RQ_GREQ)
+        __atomic_fetch_or(&r->gstate, PML_GREQ_F77, __ATOMIC_RELEASE);
+}
+
+static int greq_release(struct pml_req *r)
+{
+    int rc = (__atomic_load_n(&r->gstate, __ATOMIC_ACQUIRE) & PML_GREQ_FREEFN) ? MPI_SUCCESS : greq_free_fn(r);
+    r->kind = PML_RQ_NONE;
+    pml_rq_drop(r);
+    __atomic_sub_fetch(&pml_rq_ngreq, 1, __ATOMIC_RELAXED);
+    return rc;
+}
+
+int pml_greq_progress(struct pml_req *r)
+{
+    if (r->flags & PML_RQ_DONE)
+        return 1;
+    if (!(r->flags & PML_RQ_ACTIVE) || !(__atomic_load_n(&r->gstate, __ATOMIC_ACQUIRE) & PML_GREQ_COMPLETE))
+        return 0;
+    int rc = greq_query(r, &r->st);
+    if (rc != MPI_SUCCESS)
+        r->st.MPI_ERROR = rc;
+    r->flags |= PML_RQ_DONE;
+    pml_rq_ndone++;
+    return 1;
+}
+
+void pml_greq_poke(void)
+{
+    /* a program waiting only on generalized requests still drives the library's progress, as
+     * its own wait would (a send of this rank's that a peer waits for meanwhile) */
+    int flag;
+    if (pml_private_self)
+        pml_L.MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, (MPI_Comm)pml_private_self, &flag, MPI_STATUS_IGNORE);
+}
+
+int pml_greq_peek(struct pml_req *r, MPI_Status *st, int *rc)
+{
+    if (!(__atomic_load_n(&r->gstate, __ATOMIC_ACQUIRE) & PML_GREQ_COMPLETE))
+        return 0;
+    MPI_Status ls;
+    *rc = greq_query(r, st && st != MPI_STATUS_IGNORE ? st : &ls);
+    return 1;
+}
+
+int pml_greq_cancel(struct pml_req *r)
+{
+    int complete = (r->flags & PML_RQ_DONE) ||
+                   (__atomic_load_n(&r->gstate, __ATOMIC_ACQUIRE) & PML_GREQ_COMPLETE);
+    return greq_cancel_fn(r, complete);
+}
+
+int pml_greq_free(struct pml_req *r)
+{
+    if (r->flags & PML_RQ_DONE) {
+        r->flags &= (uint16_t)~PML_RQ_DONE;
+        pml_rq_ndone--;
+        return greq_release(r);
+    }
+    int rc = MPI_SUCCESS;
+#ifdef PML_MPICH
+    /* as MPICH 4.0 does: free_fn at once (Open MPI 4.1 calls it at MPI_Grequest_complete;
+     * measured natively, both) */
+    rc = greq_free_fn(r);
+    __atomic_fetch_or(&r->gstate, PML_GREQ_FREEFN, __ATOMIC_RELEASE);
+#endif
+    /* MPI_Grequest_complete, in another thread maybe, drops it if it comes second */
+    uint8_t old = __atomic_fetch_or(&r->gstate, PML_GREQ_FREED, __ATOMIC_ACQ_REL);
+    if (old & PML_GREQ_COMPLETE) {
+        int frc = greq_release(r);
+        rc = rc != MPI_SUCCESS ? rc : frc;
+    }
+    return rc;
+}
+
+int pml_greq_finish(struct pml_req *r)
+{
+    return greq_release(r);
+}
+
+int MPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn,
+                       MPI_Grequest_cancel_function *cancel_fn, void *extra_state,
+                       MPI_Request *request)
+{
+    READY(MPI_Wait);
+    PML_GATE_ENTER(PML_FID_MPI_Grequest_start);
+    uintptr_t v;
+    struct pml_req *r = pml_rq_new(&v);
+    pml_rq_fill(r, PML_RQ_GREQ, PML_MODE_STD, extra_state, 0, 0, MPI_UNDEFINED, MPI_UNDEFINED,
+                PML_H(MPI_COMM_WORLD)); /* its errors go to MPI_COMM_WORLD's handler, as in both libraries */
+    memset(&r->st, 0, sizeof r->st);
+    r->gfn[0] = (void *)query_fn;
+    r->gfn[1] = (void *)free_fn;
+    r->gfn[2] = (void *)cancel_fn;
+    r->gstate = 0;
+    r->flags = PML_RQ_ACTIVE;
+    __atomic_add_fetch(&pml_rq_ngreq, 1, __ATOMIC_RELAXED);
+    *request = (MPI_Request)v;
+    PML_GATE_LEAVE();
+    return MPI_SUCCESS;
+}
+
+int MPI_Grequest_complete(MPI_Request request)
+{
+    READY(MPI_Wait);
+    PML_GATE_ENTER(PML_FID_MPI_Grequest_complete);
+    int rc = MPI_SUCCESS;
+    struct pml_req *r = pml_rq_of(PML_H(request));
+    if (!r || r->kind != PML_RQ_GREQ) {
+        rc = MPI_ERR_REQUEST;
+    } else {
+        uint8_t old = __atomic_fetch_or(&r->gstate, PML_GREQ_COMPLETE, __ATOMIC_ACQ_REL);
+        if (old & PML_GREQ_COMPLETE)
+            rc = MPI_ERR_REQUEST; /* completed twice */
+        else if (old & PML_GREQ_FREED)
+            rc = greq_release(r); /* the program freed it already: nobody will wait on it */
+    }
+    if (rc == MPI_ERR_REQUEST)
+        pml_L.MPI_Comm_call_errhandler((MPI_Comm)pml_v2r(PML_H(MPI_COMM_WORLD)), rc);
+    PML_GATE_LEAVE();
+    return rc;
+}
+
+int PMPI_Grequest_start(MPI_Grequest_query_function *, MPI_Grequest_free_function *,
+                        MPI_Grequest_cancel_function *, void *, MPI_Request *)
+    __attribute__((alias("pml_own_MPI_Grequest_start")));
+int PMPI_Grequest_complete(MPI_Request) __attribute__((alias("pml_own_MPI_Grequest_complete")));
 
 #if MPI_VERSION >= 4 /* Open MPI 4.1 has no MPI_Isendrecv */
 /* The pair: receive, then send from sbuf (a copy of the buffer for the replace form, freed

@@ -224,6 +224,12 @@ static int take_done(struct pml_req *r, MPI_Status *st)
 /* The application is done with it: a persistent request goes inactive, another is freed. */
 static void finish(struct pml_req *r, MPI_Request *handle)
 {
+    if (r->kind == PML_RQ_GREQ) {
+        pml_greq_finish(r); /* its free_fn */
+        if (handle)
+            *handle = MPI_REQUEST_NULL;
+        return;
+    }
     if (r->flags & PML_RQ_PERSIST) {
         r->flags &= (uint16_t)~(PML_RQ_ACTIVE | PML_RQ_CANCEL | PML_RQ_NOCOUNT);
         return;
@@ -263,11 +269,15 @@ int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t 
     for (;;) {
         if (r->kind == PML_RQ_PAIR)
             pml_pair_progress(r);
+        else if (r->kind == PML_RQ_GREQ)
+            pml_greq_progress(r);
         if (r->flags & PML_RQ_DONE) {
             rc = take_done(r, st);
             break;
         }
-        if (r->kind == PML_RQ_PAIR) { /* its halves are tested above */
+        if (r->kind == PML_RQ_PAIR || r->kind == PML_RQ_GREQ) { /* tested above */
+            if (r->kind == PML_RQ_GREQ)
+                pml_greq_poke();
             pml_rq_turn_end(1, t, fid);
             continue;
         }
@@ -354,6 +364,8 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
     struct pml_req *r = pml_rq_of(PML_H(*request));
     if (r && r->kind == PML_RQ_PAIR)
         pml_pair_progress(r);
+    else if (r && r->kind == PML_RQ_GREQ)
+        pml_greq_progress(r);
     if (!r || !(r->flags & PML_RQ_ACTIVE)) {
         MPI_Request real = (MPI_Request)pml_v2r(PML_H(*request));
         rc = pml_L.MPI_Test(&real, flag, status);
@@ -363,8 +375,11 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
         *flag = 1;
         rc = take_done(r, status);
         finish(r, request);
-    } else if (r->kind == PML_RQ_PAIR) {
+    } else if (r->kind == PML_RQ_PAIR || r->kind == PML_RQ_GREQ) {
         *flag = 0;
+        if (r->kind == PML_RQ_GREQ)
+            pml_greq_poke();
+        pml_idle_test();
     } else {
         MPI_Status ls, *sp = (r->flags & PML_RQ_CANCEL) && status == MPI_STATUS_IGNORE ? &ls : status;
         MPI_Request real = (MPI_Request)r->real;
@@ -450,7 +465,7 @@ static int any(int count, MPI_Request *v, int *index, int *flag, MPI_Status *sta
     int rc = MPI_SUCCESS, fresh = 0;
     *flag = 0;
     for (;;) {
-        int pairs = (pml_rq_npairs || pml_rq_npcoll) && pml_pairs_progress(count, v);
+        int pairs = pml_rq_special() && pml_pairs_progress(count, v);
         int i = first_done(count, v);
         if (i >= 0) {
             struct pml_req *r = pml_rq_of(PML_H(v[i]));
@@ -524,7 +539,7 @@ static int all(int count, MPI_Request *v, int *flag, MPI_Status *sts, int wait, 
     int rc = MPI_SUCCESS, fresh = 0;
     *flag = 0;
     for (;;) {
-        if ((pml_rq_npairs || pml_rq_npcoll) && pml_pairs_progress(count, v)) {
+        if (pml_rq_special() && pml_pairs_progress(count, v)) {
             /* the lower Testall would complete (and free) the others before the pairs */
             int go = pml_rq_turn_end(wait, t, fid);
             if (go < 0)
@@ -600,7 +615,7 @@ static int some(int incount, MPI_Request *v, int *outcount, int *idx, MPI_Status
     }
     int rc = MPI_SUCCESS, fresh = 0;
     for (;;) {
-        int k = 0, err = 0, pairs = (pml_rq_npairs || pml_rq_npcoll) && pml_pairs_progress(incount, v);
+        int k = 0, err = 0, pairs = pml_rq_special() && pml_pairs_progress(incount, v);
         if (pml_rq_ndone)
             for (int i = 0; i < incount; i++) {
                 struct pml_req *r = pml_rq_of(PML_H(v[i]));
@@ -686,6 +701,10 @@ int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
         if (status != MPI_STATUS_IGNORE)
             *status = r->st;
         rc = MPI_SUCCESS;
+    } else if (r && r->kind == PML_RQ_GREQ) {
+        /* query_fn at each call while it is complete, the request left as it is */
+        rc = MPI_SUCCESS;
+        *flag = pml_greq_peek(r, status, &rc);
     } else {
         rc = pml_L.MPI_Request_get_status(r ? (MPI_Request)r->real : (MPI_Request)pml_v2r(PML_H(request)),
                                           flag, status);
@@ -706,6 +725,8 @@ int MPI_Cancel(MPI_Request *request)
     } else if (r->kind == PML_RQ_PAIR) {
         if (r->flags & PML_RQ_ACTIVE)
             pml_pair_cancel(r);
+    } else if (r->kind == PML_RQ_GREQ) {
+        rc = pml_greq_cancel(r); /* complete or not, the program's cancel_fn decides */
     } else if (!(r->flags & PML_RQ_DONE)) {
         /* completed by Revive: too late to cancel, as for a request MPI completed */
         r->flags |= PML_RQ_CANCEL;
@@ -730,6 +751,9 @@ int MPI_Request_free(MPI_Request *request)
             pml_vh_release(v);
             *request = MPI_REQUEST_NULL;
         }
+    } else if (r->kind == PML_RQ_GREQ) {
+        rc = pml_greq_free(r); /* free_fn now or at MPI_Grequest_complete, as the library */
+        *request = MPI_REQUEST_NULL;
     } else if (r->kind == PML_RQ_PAIR && (r->flags & PML_RQ_ACTIVE) && !(r->flags & PML_RQ_DONE)) {
         pml_pair_free(r); /* its halves are completed and freed as any request freed while active */
         *request = MPI_REQUEST_NULL;

@@ -70,8 +70,6 @@ SENTINELS = {
 
 # Field accesses of binding functions that need no replacement, with the reason (--fields).
 FIELD_OK = {
-    'ompi_grequest_start_f': 'writes the new request\'s language flag after PMPI_Grequest_start,'
-                             ' which the layer stops (generalized requests are not supported)',
     '__mpi_f08_types_MOD___copy_mpi_f08_types_Mpi_status': 'the compiler\'s copy of a Fortran'
                              ' MPI_Status (the program\'s memory)',
 }

@@ -23,6 +23,9 @@
 # memory the lower half's root serves from shared mappings: src/pml_hooks/lower_winmem.c). Every
 # predefined attribute of each window from MPI_WIN_GET_ATTR must equal the C binding's
 # (rst_fwin_c.c, built with the MPI's mpicc), before the snapshot and after the restart.
+# rst_fort.sh FLAVOR rst_fgreq: the same with rst_fgreq.f90 (generalized requests with Fortran
+# query, free and cancel functions; one pending and one complete but not waited on at every
+# snapshot; before, MPICH stopped at MPII_Grequest_set_lang_f77 and Open MPI at MPI_Grequest_start).
 # Skipped only when the Fortran compiler or binding is absent; a program that does not build
 # fails (../fortenv.sh).
 flavor=$1 name=${2:-rst_fort}

@@ -26,6 +26,10 @@
 # MPI_T call stopped the job (newuser12 F2).
 # rst_mpi4.sh FLAVOR rst_scratch (both MPIs) runs rst_scratch.c: a scratch file (MPI_MODE_DELETE_ON_CLOSE)
 # open at both snapshots and deleted by each job's close; each restart must find it as it was.
+# rst_mpi4.sh FLAVOR rst_greq (both MPIs) runs rst_greq.c: generalized requests pending, complete
+# and not waited on, cancelled, freed before completion and waited on by a helper thread in
+# MPI_Wait at each snapshot (MPI_THREAD_MULTIPLE), completed with the ring's requests in
+# MPI_Waitany and MPI_Testsome afterwards.
 flavor=$1
 . "$(dirname "$0")/../mpienv.sh" || exit $?
 . "$(dirname "$0")/ckptenv.sh" || exit $?

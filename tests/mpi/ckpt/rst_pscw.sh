@@ -28,6 +28,8 @@
 # collectives on communicators split and idup'ed every step), rst_dynwin (a dynamic window under
 # lock_all, attach/detach every step), rst_casmutex (a Compare_and_swap mutex, Rget/Raccumulate,
 # Fetch_and_op), rst_persist (persistent point to point made and freed every step).
+# rst_pscw.sh FLAVOR rst_greqt "1 2" 16: generalized requests completed by a helper thread and the
+# main thread, waited on with the ring's requests (rst_greqt.c).
 flavor=$1 name=${2:-rst_pscw} nps=${3:-2 4} steps=${4:-40}
 export REVIVE_MPI_TIMEOUT=${REVIVE_MPI_TIMEOUT:-240}
 . "$(dirname "$0")/../mpienv.sh" || exit $?
