@@ -94,7 +94,7 @@ wait_for 60 'grep -q "the job is stopped" "$W/st.cerr"' || fail "a request on th
 kill -INT $c; wait $c; st=$?
 ref=$(tail -n1 "$W/st.cout")
 [ $st = 130 ] && [ "$ref" = "$W/revive_global_snapshot_$JOB.ckpt/1" ] &&
-    grep -qF "snapshot 1 goes on without this command, and the job runs on (ckpt-info says whether it committed; the reference is the last line); the job is stopped now (an earlier --stop): the checkpoint goes on once kill -CONT $JOB continues it" "$W/st.cerr" ||
+    grep -qF "snapshot 1 goes on without this command, and the job runs on once continued (ckpt-info says whether it committed; the reference is the last line); the job is stopped now (an earlier --stop): the checkpoint goes on once kill -CONT $JOB continues it" "$W/st.cerr" ||
     fail "^C of a checkpoint begun on a stopped job: status $st, '$ref': $(grep -v '^\[' "$W/st.cerr")"
 kill -CONT $JOB
 wait_for 60 '[ -f "$ref/snapshot.meta" ]' || fail "the begun checkpoint did not commit once the job was continued"

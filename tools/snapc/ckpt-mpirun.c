@@ -175,10 +175,12 @@ static int say_withdrawn(const char *js, pid_t coord, uint32_t asked)
     else if (got & SNAPC_TOOL_STOP)
         snapc_fmt(then, sizeof then, "%sthe job's ranks and launcher are STOPPED (--stop%s): "
                   "kill -CONT %d continues them", once, other, (int)coord);
-    else
-        snapc_fmt(then, sizeof then, "the job runs on");
+    int stopped_now = strstr(js, "\"job_stopped\":true") != NULL;
+    if (!(got & (SNAPC_TOOL_TERM | SNAPC_TOOL_STOP)))
+        snapc_fmt(then, sizeof then, "%s", stopped_now ? "the job runs on once continued"
+                                                        : "the job runs on");
     char stopped[160] = "";
-    if (strstr(js, "\"job_stopped\":true"))
+    if (stopped_now)
         /* the ranks reach no safe point until continued (diffrev46 R-L3: "the job runs on") */
         snapc_fmt(stopped, sizeof stopped, "; the job is stopped now (an earlier --stop): the "
                   "checkpoint goes on once kill -CONT %d continues it", (int)coord);
