@@ -108,27 +108,59 @@ static int learn_rtld(char *err, size_t errlen)
     return 0;
 }
 
+/* n pieces of len bytes each, at the addresses in at, into out (one after the other), in one
+ * system call: the number of pieces read whole, from the first. The kernel never splits a piece
+ * (process_vm_readv transfers whole iovec elements) and stops at the first it cannot read, so
+ * piece k < n failed and pieces after it were not tried: what k calls of peek would have read. */
+#define BATCH 32
+static size_t peek_batch(const uintptr_t *at, size_t n, size_t len, void *out)
+{
+    struct iovec local, remote[BATCH];
+    for (size_t i = 0; i < n; i++) {
+        if (at[i] < 4096 || (at[i] & 7)) { /* what peek refuses */
+            n = i;
+            break;
+        }
+        remote[i].iov_base = (void *)at[i];
+        remote[i].iov_len = len;
+    }
+    if (!n)
+        return 0;
+    local.iov_base = out;
+    local.iov_len = n * len;
+    ssize_t got = syscall(SYS_process_vm_readv, getpid(), &local, 1, remote, n, 0);
+    return got > 0 ? (size_t)got / len : 0;
+}
+
 /* The chain of segments at seg, every entry checked: sorted, a closed entry empty, an open one
  * with the range its link map has. 1 when it is such a chain (found: set when an entry names
- * `want` with that range), 0 otherwise. */
-static int chain_ok(uintptr_t seg, const void *want, uintptr_t want_start, int *found)
+ * `want` with that range), 0 otherwise. head: the first segment's header when the caller read
+ * it already (NULL: read here). The link maps of a piece of entries are read in one call
+ * (peek_batch), not one each (an Open MPI rank's chain holds every component it dlopened). */
+static int chain_ok_from(uintptr_t seg, const uintptr_t *head, const void *want, uintptr_t want_start,
+                         int *found)
 {
     for (int k = 0; seg; k++) {
         uintptr_t h[4];
-        if (k == MAX_SEGS || peek(seg, h, sizeof h))
+        if (k == MAX_SEGS)
+            return 0;
+        if (k == 0 && head)
+            memcpy(h, head, sizeof h);
+        else if (peek(seg, h, sizeof h))
             return 0;
         uintptr_t size = h[2], alloc = h[3];
         if (size > alloc || alloc > MAX_ALLOC)
             return 0;
         if (!size)
             return 1;
-        uintptr_t prev = 0, e[4 * 16];
-        for (uintptr_t i = 0; i < size; i += 16) {
-            uintptr_t n = size - i < 16 ? size - i : 16;
+        uintptr_t prev = 0, e[4 * BATCH];
+        for (uintptr_t i = 0; i < size; i += BATCH) {
+            uintptr_t n = size - i < BATCH ? size - i : BATCH, at[BATCH], lm[2 * BATCH];
+            size_t nopen = 0;
             if (peek(seg + SEG_HDR + i * ENTRY, e, n * ENTRY))
                 return 0;
             for (uintptr_t j = 0; j < n; j++) {
-                uintptr_t start = e[4 * j], end = e[4 * j + 1], map = e[4 * j + 2], lm[2];
+                uintptr_t start = e[4 * j], end = e[4 * j + 1], map = e[4 * j + 2];
                 if (start < prev || end < start)
                     return 0;
                 prev = start;
@@ -137,8 +169,18 @@ static int chain_ok(uintptr_t seg, const void *want, uintptr_t want_start, int *
                         return 0;
                     continue;
                 }
-                if (peek(map + D.lm_map_start, lm, sizeof lm) || lm[0] != start || lm[1] != end)
+                at[nopen++] = map + D.lm_map_start;
+            }
+            if (peek_batch(at, nopen, sizeof lm[0] * 2, lm) != nopen)
+                return 0;
+            nopen = 0;
+            for (uintptr_t j = 0; j < n; j++) {
+                uintptr_t start = e[4 * j], end = e[4 * j + 1], map = e[4 * j + 2];
+                if (!map)
+                    continue;
+                if (lm[2 * nopen] != start || lm[2 * nopen + 1] != end)
                     return 0;
+                nopen++;
                 if ((const void *)map == want && start == want_start)
                     *found = 1;
             }
@@ -146,6 +188,11 @@ static int chain_ok(uintptr_t seg, const void *want, uintptr_t want_start, int *
         seg = h[0];
     }
     return 1;
+}
+
+static int chain_ok(uintptr_t seg, const void *want, uintptr_t want_start, int *found)
+{
+    return chain_ok_from(seg, NULL, want, want_start, found);
 }
 
 /* A word the full look adds beside a lone word holding the probe: readable, NULL or a chain. */
@@ -213,6 +260,62 @@ static int scan_word(struct scan *sc, uintptr_t a, uintptr_t hi, uintptr_t *v)
     return 0;
 }
 
+/* The whole look's candidates, a batch at a time: the words of ld.so's data (word) that are not
+ * NULL (val). A chain's first header is read for a whole batch in one call (peek_batch) rather
+ * than one call per word (a look at every MPI_Init and restart; with the link maps' reads
+ * above, the ranks of a 4-rank Open MPI job made 433 process_vm_readv each at their start, 173
+ * now). The batch stops at a value it cannot read (the kernel tries no piece after it): that
+ * word is no chain, as its own peek found before, and the batch goes on after it. A value found
+ * unreadable is not read again in this look (ld.so's data holds the same few non-pointers many
+ * times: in an Open MPI rank, 46 values made ~120 failed reads), a chain holding the probe
+ * being readable from before the look began. */
+#define LOOK_BAD 64
+struct look {
+    const void *want;
+    uintptr_t want_start;
+    uintptr_t word[BATCH], val[BATCH];
+    size_t n;
+    uintptr_t bad[LOOK_BAD]; /* values that could not be read, the latest LOOK_BAD */
+    unsigned nbad;
+    uintptr_t *with[MAX_SLOTS];
+    int nwith, toomany;
+};
+
+static int look_bad(const struct look *lk, uintptr_t v)
+{
+    unsigned n = lk->nbad < LOOK_BAD ? lk->nbad : LOOK_BAD;
+    for (unsigned i = 0; i < n; i++)
+        if (lk->bad[i] == v)
+            return 1;
+    return 0;
+}
+
+/* the candidates in lk, in order: the words whose chain holds the probe's entry go to with;
+ * toomany set when there are more of those than MAX_SLOTS. lk->n is 0 after. */
+static void look_flush(struct look *lk)
+{
+    uintptr_t h[4 * BATCH];
+    size_t i = 0;
+    while (i < lk->n) {
+        size_t got = peek_batch(lk->val + i, lk->n - i, sizeof h[0] * 4, h);
+        for (size_t j = 0; j < got; j++) {
+            int found = 0;
+            if (!chain_ok_from(lk->val[i + j], h + 4 * j, lk->want, lk->want_start, &found) || !found)
+                continue;
+            if (lk->nwith == MAX_SLOTS) {
+                lk->toomany = 1;
+                lk->n = 0;
+                return;
+            }
+            lk->with[lk->nwith++] = (uintptr_t *)lk->word[i + j];
+        }
+        if (i + got < lk->n) /* the value the batch stopped at */
+            lk->bad[lk->nbad++ % LOOK_BAD] = lk->val[i + got];
+        i += got + 1;
+    }
+    lk->n = 0;
+}
+
 int pml_dlfo_find(size_t lm_map_start, const void *probe, char *err, size_t errlen)
 {
     if (!D.ready) {
@@ -239,21 +342,27 @@ int pml_dlfo_find(size_t lm_map_start, const void *probe, char *err, size_t errl
     /* the words of ld.so whose chain holds the probe's entry: the table readers use (and the
      * copy, when it holds it too); then their neighbours that are NULL or a chain as well (the
      * other of the two pointers: the copy the next update rewrites) */
-    uintptr_t *with[MAX_SLOTS];
-    int nwith = 0;
+    struct look lk = { .want = fo.dlfo_link_map, .want_start = (uintptr_t)fo.dlfo_map_start };
     struct scan sc = {0};
-    for (int r = 0; r < D.nranges; r++)
-        for (uintptr_t a = D.lo[r]; a + 8 <= D.hi[r]; a += 8) {
+    for (int r = 0; r < D.nranges && !lk.toomany; r++)
+        for (uintptr_t a = D.lo[r]; a + 8 <= D.hi[r] && !lk.toomany; a += 8) {
             uintptr_t v;
-            int found = 0;
-            if (scan_word(&sc, a, D.hi[r], &v) || !v || !chain_ok(v, fo.dlfo_link_map,
-                                                         (uintptr_t)fo.dlfo_map_start, &found) || !found)
+            /* no user address reaches 2^56 (x86_64's largest, with 5-level page tables): the
+             * kernel refuses such a read; many of these words are text or counters */
+            if (scan_word(&sc, a, D.hi[r], &v) || !v || (v >> 56) || look_bad(&lk, v))
                 continue;
-            if (nwith == MAX_SLOTS)
-                return fail(err, errlen, ENOTSUP, "more than %d words of ld.so point to its table of"
-                            " objects for the unwinder", MAX_SLOTS);
-            with[nwith++] = (uintptr_t *)a;
+            lk.word[lk.n] = a;
+            lk.val[lk.n++] = v;
+            if (lk.n == BATCH)
+                look_flush(&lk);
         }
+    if (!lk.toomany)
+        look_flush(&lk);
+    if (lk.toomany)
+        return fail(err, errlen, ENOTSUP, "more than %d words of ld.so point to its table of"
+                    " objects for the unwinder", MAX_SLOTS);
+    uintptr_t **with = lk.with;
+    int nwith = lk.nwith;
     if (!nwith || (nwith == 2 && with[1] != with[0] + 1) || nwith > 2)
         return fail(err, errlen, ENOTSUP, "ld.so's table of objects for the unwinder (_dl_find_object)"
                     " is not where glibc 2.35-2.36 keeps it (%d candidates)", nwith);
