@@ -7,6 +7,10 @@
 # file is not taken (revive-exec of /bin/true detects it, and refuses it as before). The wrapper
 # itself starts no basename nor dirname, and never probes env (its run of itself again with SIGINT
 # and SIGQUIT at their default goes through revive-coord --exec-sigdfl: diffrev45 R-L7).
+# In front of the ranks is revive-rank (tools/mpi/revive_rank.c), which does revive-exec's common
+# case without bash (~6 ms of CPU a rank): no rank runs revive-exec (the wrapper's --detect
+# alone); revive-rank hands every other case to revive-exec (the answers above not taken: the
+# same refusal), and where it takes the answer the program gets the environment revive-exec gives.
 flavor=$1
 . "$(dirname "$0")/mpienv.sh" || exit $?
 bin=$REVIVE_BUILDDIR/tests/snapc/mpi_loop-$flavor
@@ -55,15 +59,57 @@ if [ -n "$ignore" ] && [ "$reruns" != 1 ]; then
     echo "FAIL: started with SIGINT and SIGQUIT ignored, the wrapper ran itself again $reruns times (1 expected)"
     fail=1
 fi
+rank_agent=${REVIVE_EXEC%/*}/revive-rank
+[ -x "$rank_agent" ] || { echo "FAIL: $rank_agent is not built"; exit 1; }
+if [ "$(ran revive-exec)" != 1 ]; then
+    echo "FAIL: revive-exec ran $(ran revive-exec) times in a 3-rank job (1 expected: the wrapper's" \
+        "--detect; each rank's bash script is ~6 ms of CPU: revive-rank runs in front of the ranks)"
+    fail=1
+elif [ "$(ran revive-rank)" != 3 ]; then
+    echo "FAIL: revive-rank ran $(ran revive-rank) times in a 3-rank job (3 expected)"; fail=1
+else
+    echo "ok: 3 ranks started through revive-rank, revive-exec ran once (the wrapper's --detect)"
+fi
 # the answer is taken only for that host and that file: anything else is detected (/bin/true:
-# not an MPI program, refused as before)
-for known in "ompi not-$HOSTNAME /bin/true" "ompi $HOSTNAME /bin/false"; do
-    if REVIVE_EXEC_KNOWN=$known "$REVIVE_EXEC" /bin/true 2>"$tmp/known.err"; then
-        echo "FAIL: REVIVE_EXEC_KNOWN='$known' was taken for /bin/true on $HOSTNAME"; fail=1
-    elif ! grep -q "is not linked against Open MPI" "$tmp/known.err"; then
-        echo "FAIL: REVIVE_EXEC_KNOWN='$known', /bin/true: $(cat "$tmp/known.err")"; fail=1
-    else
-        echo "ok: REVIVE_EXEC_KNOWN='$known' is not taken for /bin/true on this host: detected and refused"
-    fi
+# not an MPI program, refused as before), by revive-exec itself or through revive-rank
+for agent in "$REVIVE_EXEC" "$rank_agent"; do
+    for known in "ompi not-$HOSTNAME /bin/true" "ompi $HOSTNAME /bin/false"; do
+        if REVIVE_EXEC_KNOWN=$known "$agent" /bin/true 2>"$tmp/known.err"; then
+            echo "FAIL: ${agent##*/}: REVIVE_EXEC_KNOWN='$known' was taken for /bin/true on $HOSTNAME"; fail=1
+        elif ! grep -q "is not linked against Open MPI" "$tmp/known.err"; then
+            echo "FAIL: ${agent##*/}: REVIVE_EXEC_KNOWN='$known', /bin/true: $(cat "$tmp/known.err")"; fail=1
+        else
+            echo "ok: ${agent##*/}: REVIVE_EXEC_KNOWN='$known' is not taken for /bin/true on this host: detected and refused"
+        fi
+    done
+done
+# where the answer is taken, the program's environment is revive-exec's: the preload list (an
+# MPI library after the layer, the user's own preload last), the flavour, REVIVE_EXEC_KNOWN gone;
+# the program named by an absolute path, a relative one ($PWD/NAME) and a bare name (PATH).
+# "./env" is not the answer's file name ($PWD/./env): both detect it and refuse it alike.
+envbin=$(command -v env)
+envdir=${envbin%/*}
+seen() { grep -E '^(LD_PRELOAD|REVIVE_MPI_FLAVOR|REVIVE_MPI_PRELOADED|REVIVE_EXEC_KNOWN)=|^revive' "$1" | sort; }
+for kf in ompi "mpich:/nonexistent/libmpich.so.12"; do
+    for name in "$envbin" "${envdir##*/}/env" env ./env; do
+        wd=$envdir
+        case $name in */*/*) ;; ./*) ;; */*) wd=${envdir%/*} ;; esac
+        for agent in "$REVIVE_EXEC" "$rank_agent"; do
+            ( cd "${wd:-/}" && PWD=${wd:-/} LD_PRELOAD=/nonexistent/user-preload.so \
+                REVIVE_EXEC_KNOWN="$kf $HOSTNAME $envbin" "$agent" "$name" ) >"$tmp/env.${agent##*/}" 2>&1
+        done
+        taken=0
+        grep -q '^REVIVE_MPI_FLAVOR=' "$tmp/env.revive-exec" && taken=1
+        if [ "$name" = ./env ] && [ $taken = 1 ]; then
+            echo "FAIL: revive-exec took REVIVE_EXEC_KNOWN for ./env (\$PWD/./env is not $envbin)"; fail=1
+        elif [ "$name" != ./env ] && [ $taken = 0 ]; then
+            echo "FAIL: revive-exec of $name (REVIVE_EXEC_KNOWN '$kf ... $envbin') did not take the answer: $(head -3 "$tmp/env.revive-exec")"; fail=1
+        elif [ -z "$(seen "$tmp/env.revive-exec")" ] || [ "$(seen "$tmp/env.revive-exec")" != "$(seen "$tmp/env.revive-rank")" ]; then
+            echo "FAIL: revive-rank of $name gave another outcome than revive-exec:"
+            diff <(seen "$tmp/env.revive-exec") <(seen "$tmp/env.revive-rank") | sed 's/^/  /'; fail=1
+        else
+            echo "ok: revive-rank of $name ($kf, run in $wd): as revive-exec ($([ $taken = 1 ] && echo the answer taken || echo detected and refused))"
+        fi
+    done
 done
 exit $fail

@@ -33,6 +33,8 @@ for f in tr/t.*; do
     pvr=$(grep -c '^process_vm_readv(' <<<"$after")
     echo "rank process ${f##*.}: $badf fstat EBADF, $pvr process_vm_readv"
     [ "$badf" -lt 64 ] || failed "rank process ${f##*.}: $badf fstat calls failed with EBADF at its start (an fstat of every descriptor number: fewer than 64 expected)"
+    # none natively: the layer ran in the rank (its MPI_Init's look)
+    [ "$pvr" -gt 0 ] || failed "rank process ${f##*.}: no process_vm_readv: Revive's MPI layer did not run in it"
     [ "$pvr" -lt 300 ] || failed "rank process ${f##*.}: $pvr process_vm_readv at its start (a read a word: fewer than 300 expected)"
 done
 [ "$ranks" = $np ] || failed "$ranks rank processes found in the traces, $np expected"
