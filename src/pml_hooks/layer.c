@@ -709,10 +709,9 @@ int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addre
      * sizes; Fortran codes pass fixed arrays): only the first nd entries are the library's, the
      * rest stays the program's. The layer's own array is filled with the real MPI_DATATYPE_NULL
      * because Open MPI walks all max_datatypes entries itself (diffrev46 R-H2: garbage there was
-     * an abort on MPICH, a SIGSEGV on Open MPI, and would have been recorded). */
-    int ni, na, nd = 0, comb;
-    if (pml_L.MPI_Type_get_envelope(real, &ni, &na, &nd, &comb) != MPI_SUCCESS)
-        nd = 0;
+     * an abort on MPICH, a SIGSEGV on Open MPI, and would have been recorded). The envelope is
+     * asked only once the call succeeded: a bad handle raises one error, named after the call the
+     * program made (diffrev46 R-L4). */
     int n = max_datatypes < 0 ? 0 : max_datatypes;
     MPI_Datatype s[PML_STACK_HANDLES];
     MPI_Datatype *r = n <= PML_STACK_HANDLES ? s : pml_tmp_heap(n, sizeof *r);
@@ -721,7 +720,8 @@ int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addre
         r[i] = null;
     int rc = pml_L.MPI_Type_get_contents(real, max_integers, max_addresses, max_datatypes,
                                          array_of_integers, array_of_addresses, r);
-    if (rc == MPI_SUCCESS) {
+    int ni, na, nd = 0, comb;
+    if (rc == MPI_SUCCESS && pml_L.MPI_Type_get_envelope(real, &ni, &na, &nd, &comb) == MPI_SUCCESS) {
         for (int i = 0; i < n && i < nd; i++)
             array_of_datatypes[i] = (MPI_Datatype)pml_type_handed_out(
                 PML_H(r[i]), PML_FID_MPI_Type_get_contents, PML_H(datatype), i);
