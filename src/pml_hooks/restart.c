@@ -104,41 +104,60 @@ static void launcher_listener_cloexec(int fd)
         fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
+/* The numbers open from 3 up when the layer loads, ascending, as /proc/self/fd lists them (a few
+ * getdents64 calls; an fstat of each number 3-1023 was ~1 ms of CPU in every rank at its start),
+ * however high: a descriptor the user's shell or batch system left open in the launcher reaches
+ * MPICH's ranks (Hydra passes them on) under its number, 1500 say, and one above 1023 was taken
+ * for the application's: it went into every image, and restart-mpi failed ("descriptor 900 to
+ * keep is one the image uses too"). Without /proc, 3 to 1023, each then asked with fstat. */
+#define LFD_SEEN_MAX 4096
+static int lfd_seen[LFD_SEEN_MAX], nseen, seen_over;
+
+static long note_open(long n, int dirfd, void *arg)
+{
+    (void)arg;
+    if (n < 3 || n == dirfd)
+        return 0;
+    if (nseen == LFD_SEEN_MAX)
+        seen_over = 1;
+    else
+        lfd_seen[nseen++] = (int)n;
+    return 0;
+}
+
+static void lfd_open_list(void)
+{
+    nseen = seen_over = 0;
+    if (revive_proc_for_each_number("/proc/self/fd", note_open, NULL) < 0) {
+        nseen = 0;
+        for (int fd = 3; fd < 1024; fd++)
+            lfd_seen[nseen++] = fd;
+        return;
+    }
+    for (int i = 1; i < nseen; i++) { /* (procfs lists them in order already) */
+        int v = lfd_seen[i], j = i;
+        for (; j > 0 && lfd_seen[j - 1] > v; j--)
+            lfd_seen[j] = lfd_seen[j - 1];
+        lfd_seen[j] = v;
+    }
+}
+
 /* The launcher's: what the process had when it was executed. Not every descriptor open when the
  * layer's constructor runs: glibc ran the constructors of the application's libraries before it,
  * and what they opened (OpenFOAM's /dev/null for its Snull, a library's global log file) is the
  * application's, in its images (it was left out of them, and at a restart the number the
  * application wrote to was closed, or another's: newuser8 F1). Without the list made at exec
  * (common/exec_fds.c: no /proc), every open one is taken for the launcher's, as before. */
-#define LFD_TOP 1024 /* the numbers looked at: 3 to LFD_TOP - 1 */
-static uint64_t lfd_open[LFD_TOP / 64];
-
-static long note_open(long n, int dirfd, void *arg)
-{
-    (void)arg;
-    if (n >= 3 && n < LFD_TOP && n != dirfd)
-        lfd_open[n / 64] |= 1ull << (n % 64);
-    return 0;
-}
-
-/* The descriptors from 3 up that are open, as /proc/self/fd lists them (a few getdents64 calls);
- * without /proc, every number, each then asked with fstat as before. An fstat of each of the
- * 1021 numbers was ~1 ms of CPU in every rank at its start (strace: 1020 of them EBADF). */
-static void lfd_open_list(void)
-{
-    memset(lfd_open, 0, sizeof lfd_open);
-    if (revive_proc_for_each_number("/proc/self/fd", note_open, NULL) < 0)
-        memset(lfd_open, 0xff, sizeof lfd_open);
-}
-
 void pml_restart_note_launcher_fds(void)
 {
     struct stat st;
     int unknown = 0;
     nlfd = 0;
     lfd_open_list();
-    for (int fd = 3; fd < LFD_TOP && nlfd < LFD_MAX; fd++) {
-        if (!(lfd_open[fd / 64] & (1ull << (fd % 64))) || fstat(fd, &st) != 0)
+    int i;
+    for (i = 0; i < nseen && nlfd < LFD_MAX; i++) {
+        int fd = lfd_seen[i];
+        if (fstat(fd, &st) != 0)
             continue;
         int at_exec = revive_fd_open_at_exec(fd, &st);
         unknown += at_exec < 0;
@@ -158,6 +177,12 @@ void pml_restart_note_launcher_fds(void)
         pml_fd_mark_by(fd, PML_FD_BY_LAUNCHER, 1);
         launcher_listener_cloexec(fd);
     }
+    if (i < nseen || seen_over)
+        revive_log_warn("more descriptors were open when Revive's MPI layer loaded than it takes for"
+                        " the launcher's (%d): those above %d are taken for the application's and go"
+                        " into this rank's snapshots, where a restart may fail to reopen them: start"
+                        " the job from a shell with fewer descriptors open",
+                        i < nseen ? LFD_MAX : LFD_SEEN_MAX, i < nseen ? lfd_seen[i - 1] : lfd_seen[nseen - 1]);
     if (unknown)
         revive_log_warn("%d descriptors open when Revive's MPI layer loaded are taken for the launcher's"
                         " and left out of this rank's snapshots: the descriptors the rank was started"

@@ -1,0 +1,2 @@
+#!/bin/sh
+exec "$(dirname "$0")/rank_strayfd.sh" mpich
