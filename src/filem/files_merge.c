@@ -232,8 +232,30 @@ int filem_files_merge(const char *from, const char *into, const struct filem_fil
     return e;
 }
 
-int filem_files_remove_made(const char *path, const struct filem_files_keep *k, char *said,
-                            size_t saidlen)
+/* Renames PATH (NAME in PFD) to PATH.TAG, or PATH.TAG.2 ... when taken (renameat2 NOREPLACE: never
+ * over anything). 0 with the new path in to, or -errno. */
+#define ASIDE_TRIES 100
+static int set_aside(int pfd, const char *name, const char *path, const char *tag, char *to,
+                     size_t tolen)
+{
+    for (int i = 1; i <= ASIDE_TRIES; i++) {
+        char nn[NAME_MAX + 1];
+        int l = i == 1 ? snprintf(nn, sizeof nn, "%s.%s", name, tag)
+                       : snprintf(nn, sizeof nn, "%s.%s.%d", name, tag, i);
+        if (l < 0 || l >= (int)sizeof nn)
+            return -ENAMETOOLONG;
+        if (renameat2(pfd, name, pfd, nn, RENAME_NOREPLACE) == 0) {
+            filem_fmt(to, tolen, "%.*s%s", (int)(strlen(path) - strlen(name)), path, nn);
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -errno;
+    }
+    return -EEXIST;
+}
+
+int filem_files_remove_made(const char *path, const struct filem_files_keep *k, const char *tag,
+                            char *said, size_t saidlen)
 {
     struct merge mg = {.k = k, .said = said, .saidlen = saidlen};
     char parent[PATH_MAX];
@@ -249,6 +271,18 @@ int filem_files_remove_made(const char *path, const struct filem_files_keep *k, 
     int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (pfd < 0)
         return 0;
+    /* used by no process: moved aside whole, so that a restart from the wrong snapshot, or one
+     * that fails after this, loses nothing (diffrev46 R-L5); what a process uses must stay at
+     * its name, so then the rest is removed as in a saved directory */
+    char to[PATH_MAX];
+    struct stat st;
+    if (tag && (!k || k->n == 0) && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        set_aside(pfd, name, path, tag, to, sizeof to) == 0) {
+        close(pfd);
+        said_add(&mg, "moved aside, made since the snapshot and used by no process: %s%s -> %s "
+                 "(remove it once it is not needed)", path, S_ISDIR(st.st_mode) ? "/" : "", to);
+        return 0;
+    }
     int kept = remove_but_kept(pfd, name, path, &mg);
     close(pfd);
     say_gone(&mg);

@@ -32,12 +32,17 @@
 int filem_files_merge(const char *from, const char *into, const struct filem_files_keep *k,
                       char *said, size_t saidlen, char *err, size_t errlen);
 
-/* A named PATH that did not exist at the snapshot (files.absent, files_save.h) and exists now:
- * removed, the job made it since, but what running processes use in it (k), with the
- * directories holding that. One phrase into said ("; " before it when said holds some):
- * "removed, made since the snapshot and used by no process: PATH/ (with all in it)", kept
- * entries as the merge names them. How many entries were kept. */
-int filem_files_remove_made(const char *path, const struct filem_files_keep *k, char *said,
-                            size_t saidlen);
+/* A named PATH that did not exist at the snapshot (files.absent, files_save.h) and exists now: the
+ * job made it since. When no process uses anything in it (k) and TAG is not NULL, it is moved
+ * aside whole in its directory, to PATH.TAG (PATH.TAG.2 ... when that name is taken; never over
+ * anything): a restart from the wrong snapshot, or one that fails after this, loses nothing
+ * (diffrev46 R-L5). Otherwise (in use, TAG NULL, or the rename refused) it is removed but what
+ * running processes use in it (k), with the directories holding that. One phrase into said
+ * ("; " before it when said holds some): "moved aside, made since the snapshot and used by no
+ * process: PATH/ -> PATH.TAG (remove it once it is not needed)", or "removed, made since the
+ * snapshot and used by no process: PATH/ (with all in it)", kept entries as the merge names them.
+ * How many entries were kept. */
+int filem_files_remove_made(const char *path, const struct filem_files_keep *k, const char *tag,
+                            char *said, size_t saidlen);
 
 #endif

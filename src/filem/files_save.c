@@ -385,7 +385,7 @@ static int list_add(char **p, size_t *len, size_t *cap, const char *item)
 }
 
 /* A PATH of the job's list missing at this snapshot: recorded (files.absent), nothing copied;
- * a restart removes what is there then (filem_files_restore) */
+ * a restart moves what is there then aside (filem_files_restore) */
 static int save_absent(void *arg, const char *named)
 {
     struct saver *s = arg;
@@ -1416,7 +1416,10 @@ static void remove_absent(const struct filem_meta *m, const struct filem_files_m
         const char *dirs[1] = {at};
         struct filem_files_keep keep;
         filem_files_keep_init(&keep, dirs, 1);
-        filem_files_remove_made(at, &keep, said, saidlen);
+        char tag[64];
+        const char *seq = filem_meta_get(m, "seq");
+        filem_fmt(tag, sizeof tag, "revive-made-after-%s", seq && *seq ? seq : "snapshot");
+        filem_files_remove_made(at, &keep, tag, said, saidlen);
         filem_files_keep_free(&keep);
     }
 }

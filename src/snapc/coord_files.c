@@ -81,7 +81,7 @@ void coord_save_files(void)
     if (absent)
         /* the job's list, judged at each snapshot (revive-coord.c): said each time, it changes */
         revive_log_info("checkpoint %llu: --ckpt-save-files: %s did not exist: recorded missing; "
-                        "a restart from this snapshot removes what is there then",
+                        "a restart from this snapshot moves what is there then aside",
                         (unsigned long long)coord.p.seq, absent);
     coord_feed(&ev);
 }

@@ -26,7 +26,7 @@ kill -0 $JOB 2>/dev/null || { fail "the job did not start: $(cat "$W/a.err")"; f
 # snapshot 0: out does not exist yet
 expect_rc 0 "snapshot 0, out missing" "$CKPT" $JOB && {
     ref0=$(tail -n1 "$W/cmd.out")
-    err_has "--ckpt-save-files: $W/work/out did not exist at the snapshot: recorded missing; restart-mpi removes what is there then"
+    err_has "--ckpt-save-files: $W/work/out did not exist at the snapshot: recorded missing; restart-mpi moves what is there then aside"
     grep -q "^files.absent.*$W/work/out" "$ref0/snapshot.meta" || fail "snapshot.meta does not record out missing"
 }
 # the job makes out; snapshot 1 saves it; the job ends (--term)
@@ -68,12 +68,16 @@ grep -qE "kept $W/work/out/held.log, made since the snapshot \(open by sleep, pi
     fail "r0: not said that out/held.log was kept, and why: $(grep save-files "$W/r0.err")"
 grep -F "removed, made since the snapshot and used by no process: " "$W/r0.err" | grep -qF "$W/work/out/state" ||
     fail "r0: out/state not named as removed: $(grep save-files "$W/r0.err")"
-# again, nothing held: out goes whole, as the job found it missing
+# again, nothing held: out goes whole, as the job found it missing, moved aside with all in it
+# (a restart from the wrong snapshot, or one failing later, loses nothing; diffrev46 R-L5: before,
+# removed for good)
 restart r0b "$ref0"
 [ -e "$W/work/out" ] && fail "r0b: out, made after snapshot 0 and held by nobody, is still there: $(ls -A "$W/work/out")"
-grep -F "removed, made since the snapshot and used by no process: " "$W/r0b.err" | grep -qF "$W/work/out/ (with all in it)" ||
-    fail "r0b: out not named as removed whole: $(grep save-files "$W/r0b.err")"
-pass "restarts from the snapshot taken before out existed: out removed (what a process holds kept, said)"
+[ -f "$W/work/out.revive-made-after-0/held.log" ] ||
+    fail "r0b: out not moved aside whole to out.revive-made-after-0: $(ls -A "$W/work")"
+grep -qF "moved aside, made since the snapshot and used by no process: $W/work/out/ -> $W/work/out.revive-made-after-0 (remove it once it is not needed)" "$W/r0b.err" ||
+    fail "r0b: out not named as moved aside: $(grep save-files "$W/r0b.err")"
+pass "restarts from the snapshot taken before out existed: out removed (what a process holds kept, said), then moved aside whole when nobody holds it"
 
 # the PATH named through a link on the way (/scratch -> /lustre/..., the rule on clusters;
 # diffrev46 R-M3: never rolled back, while restart-mpi said it was): rolled back through it; a
@@ -87,8 +91,14 @@ wait $JOB
 mkdir -p "$W/work/out2/x"
 restart rb "$refb"
 [ -e "$W/work/out2" ] && fail "rb: out2 (named through a link), made after the snapshot, is still there"
-grep -qF "removed, made since the snapshot and used by no process: $W/work/out2/ (with all in it)" "$W/rb.err" ||
-    fail "rb: out2 not named as removed: $(grep save-files "$W/rb.err")"
+[ -d "$W/work/out2.revive-made-after-0/x" ] || fail "rb: out2 not moved aside to out2.revive-made-after-0: $(ls -A "$W/work")"
+grep -qF "moved aside, made since the snapshot and used by no process: $W/work/out2/ -> $W/work/out2.revive-made-after-0 (remove" "$W/rb.err" ||
+    fail "rb: out2 not named as moved aside: $(grep save-files "$W/rb.err")"
+# again from the same snapshot: the name taken, the next one (nothing overwritten)
+mkdir -p "$W/work/out2/y"
+restart rb1 "$refb"
+[ -d "$W/work/out2.revive-made-after-0/x" ] && [ -d "$W/work/out2.revive-made-after-0.2/y" ] ||
+    fail "rb1: out2 not moved aside beside the first: $(ls -A "$W/work")"
 mkdir -p "$W/other/out2" && rm "$W/lnk" && ln -s "$W/other" "$W/lnk"
 restart rb2 "$refb"
 [ -d "$W/other/out2" ] || fail "rb2: other/out2, reached through a link re-pointed since the snapshot, was removed"

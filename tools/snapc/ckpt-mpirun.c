@@ -657,7 +657,7 @@ static void print_saved(const char *json, pid_t coord)
     static char roots[SNAPC_FILES_LIST_MAX * 2];
     if (snapc_json_str(json, "absent_files", roots, sizeof roots) == 0 && roots[0])
         fprintf(stderr, "%s: job %d: --ckpt-save-files: %s did not exist at the snapshot: "
-                        "recorded missing; restart-mpi removes what is there then\n",
+                        "recorded missing; restart-mpi moves what is there then aside\n",
                 me, (int)coord, roots);
     if (snapc_json_num(json, "saved_entries", &n) < 0 || n <= 0 ||
         snapc_json_str(json, "saved_files", roots, sizeof roots) < 0)

@@ -330,7 +330,7 @@ int main(int argc, char **argv)
      * (the job's working directory's: this one) into itself while the ranks are held. A PATH
      * missing now is judged at each snapshot (a code that makes its output directory itself
      * and refuses one that exists: newuser15 F3): saved when it exists then, recorded missing
-     * otherwise (a restart removes what is there then); said once here (filem/files_save.h) */
+     * otherwise (a restart moves what is there then aside); said once here (filem/files_save.h) */
     const char *sf = getenv("REVIVE_SAVE_FILES");
     static char sf_abs[SNAPC_FILES_LIST_MAX];
     if (sf && *sf) {
@@ -365,8 +365,8 @@ int main(int argc, char **argv)
             if (lstat(one, &st) < 0 && errno == ENOENT)
                 fprintf(stderr, "revive: warning: --ckpt-save-files: %s does not exist yet: judged "
                                 "at each snapshot (saved if it exists then; if not, the snapshot "
-                                "records it missing and a restart from it removes what is there "
-                                "then)\n", one);
+                                "records it missing and a restart from it moves what is there "
+                                "then aside)\n", one);
             p += l + (p[l] == ',');
         }
         cfg.save_files = sf_abs;
