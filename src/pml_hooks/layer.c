@@ -658,16 +658,6 @@ int MPI_Pcontrol(const int level, ...)
     return pml_L.MPI_Pcontrol(level);
 }
 
-/* A datatype the library hands out of another object: MPI_Type_get_contents' array_of_datatypes
- * (fid MPI_Type_get_contents, `from` the type taken apart, k the index), MPI_File_get_view's etype
- * and filetype (fid MPI_File_get_view, `from` the view's type; the copy's combiner recorded). Named types and the f90
- * ones come back as they are (MPI 4.0 5.1.13, 19.1.9): a handle the program may have already,
- * recorded only when it is new to the layer. A derived one is a new object the program frees:
- * recorded as made by the call from `from`, so that a restart makes it again (replay.c,
- * rp_handed_type: get_contents again on the replayed input, output k; the view's a copy of the
- * view's type made as the library made it) and a snapshot with it held is not failed
- * (diffrev45 R-H2: "handle ... was not made by a recorded call"). `from` is an input of the
- * entry, so its creator is replayed as an ancestor when the program freed it meanwhile. */
 static int type_combiner(uintptr_t real)
 {
     int ni, na, nd, comb = MPI_COMBINER_NAMED;
@@ -675,20 +665,50 @@ static int type_combiner(uintptr_t real)
     return comb;
 }
 
+/* layer.h. One answer for every place that frees a datatype or makes one again (term.c
+ * release_types, objs.c pml_vh_free_layer_held, replay.c free_real and contents_k, and
+ * pml_type_handed_out below). Asked of the type itself, not of the call the layer met it through:
+ * an f90 type reached first through MPI_Type_get_contents, MPI_File_get_view or a second
+ * thread's MPI_Type_create_f90_real has a record entry of another call, or none, and was freed
+ * at --term (Open MPI: MPI_ERR_TYPE, fatal; MPICH: MPI_Finalize aborts freeing it again:
+ * diffrev45 R-H1, R-M2). An envelope the library does not give (it should always) counts as
+ * owned: a type left unfreed costs a leak line, a wrong free aborts the job. */
+int pml_type_library_owned(uintptr_t real)
+{
+    if (pml_real_is_predef(real))
+        return 1;
+    int comb = type_combiner(real);
+    return comb == MPI_COMBINER_NAMED || comb == MPI_COMBINER_F90_REAL ||
+           comb == MPI_COMBINER_F90_COMPLEX || comb == MPI_COMBINER_F90_INTEGER;
+}
+
+/* A datatype the library hands out of another object: MPI_Type_get_contents' array_of_datatypes
+ * (fid MPI_Type_get_contents, `from` the type taken apart, k the index), MPI_File_get_view's etype
+ * and filetype (fid MPI_File_get_view, `from` the view's type; the copy's combiner recorded). The
+ * library's own types (named, f90) come back as they are (MPI 4.0 5.1.13, 19.1.9): a handle the
+ * program may have already, recorded only when it is new to the layer. A derived one is a new
+ * object the program frees: recorded as made by the call from `from`, so that a restart makes it
+ * again (replay.c, rp_handed_type: get_contents again on the replayed input, output k; the view's
+ * a copy of the view's type made as the library made it) and a snapshot with it held is not
+ * failed (diffrev45 R-H2: "handle ... was not made by a recorded call"). `from` is an input of
+ * the entry, so its creator is replayed as an ancestor when the program freed it meanwhile. */
 uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k)
 {
-    int comb = type_combiner(real), named = comb == MPI_COMBINER_NAMED;
-    int f90 = comb == MPI_COMBINER_F90_REAL || comb == MPI_COMBINER_F90_COMPLEX ||
-              comb == MPI_COMBINER_F90_INTEGER;
-    uintptr_t v = named || f90 ? pml_get(PML_TYPE, real) : pml_new(PML_TYPE, real);
-    /* a named one needs no record; an f90 one the program never had is made again by get_contents
-     * alone (a view's type is referenced by its file: never new to the layer) */
-    if (named || (f90 && (fid != PML_FID_MPI_Type_get_contents || !pml_vh_fresh(v))))
-        return v;
-    /* a view's copy is made again as the library made it: MPICH 4.0's ROMIO a contiguous type of
-     * one, Open MPI's ompio a duplicate (the combiner is what the program can see) */
-    if (fid == PML_FID_MPI_File_get_view)
-        k = comb;
+    uintptr_t v;
+    if (pml_type_library_owned(real)) {
+        v = pml_get(PML_TYPE, real);
+        /* a named one has no handle of the layer's (never fresh); an f90 one the program never
+         * had is made again by get_contents alone (a view's type is referenced by its file: never
+         * new to the layer) */
+        if (fid != PML_FID_MPI_Type_get_contents || !pml_vh_fresh(v))
+            return v;
+    } else {
+        v = pml_new(PML_TYPE, real);
+        /* a view's copy is made again as the library made it: MPICH 4.0's ROMIO a contiguous
+         * type of one, Open MPI's ompio a duplicate (the combiner is what the program can see) */
+        if (fid == PML_FID_MPI_File_get_view)
+            k = type_combiner(real);
+    }
     struct pml_rec *R = pml_rec_open(fid);
     pml_rec_handle(R, from);
     pml_rec_scalar(R, &k, sizeof k);

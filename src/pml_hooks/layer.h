@@ -226,6 +226,12 @@ uintptr_t pml_get(int kind, uintptr_t real);   /* a handle that may exist alread
 uintptr_t pml_new_raw(int kind, uintptr_t real); /* a request or message handle, whatever real is */
 /* a datatype MPI_Type_get_contents or MPI_File_get_view hands out, recorded when new (layer.c) */
 uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k);
+/* 1 when the real datatype is the MPI library's own, which Revive never frees and never makes
+ * again as a derived type: a named one (predefined) or one the standard calls predefined although
+ * the library makes it at run time (MPI 4.0 19.1.9, "cannot be freed": combiner
+ * MPI_COMBINER_F90_REAL/_COMPLEX/_INTEGER; MPI_Type_match_size's are named). Told by the type's
+ * own combiner, whatever call the layer first met it through (layer.c). */
+int pml_type_library_owned(uintptr_t real);
 uintptr_t pml_r2v(int kind, uintptr_t real);   /* the same for callbacks (no new reference) */
 /* An attribute callback's handle. The library may call one for an object the program never had
  * (MPICH's MPI_Win_allocate duplicates the communicator, attributes and their callbacks
@@ -337,15 +343,6 @@ int pml_rec_key(int32_t i, uint64_t key[2]);
 int pml_rec_compact(const unsigned char *keep, int32_t n);
 /* Entry i as recorded: 0, or -1 past the end. items/len: its tagged items (record.c). */
 int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, size_t *len);
-/* 1 when call fid hands out a datatype the MPI standard calls predefined although the library
- * makes it at run time: MPI_Type_create_f90_real/_complex/_integer and MPI_Type_match_size (MPI
- * 4.0 19.1.9: "cannot be freed"). Such a type is never freed by Revive: Open MPI's MPI_Type_free
- * raises MPI_ERR_TYPE, MPICH's succeeds and its MPI_Finalize then aborts freeing it again
- * (diffrev45 R-H1). pml_rec_made_predef_type: the same of the call that made record entry rec
- * (a handle's pml_vh rec; 0 for -1). */
-int pml_fid_makes_predef_type(int fid);
-int pml_rec_made_predef_type(int32_t rec);
-
 /* The layer (layer.c). A call before MPI_Init or after MPI_Finalize, and a call Revive does not
  * support yet, stop the process with a message naming the call as the application wrote it:
  * caller is the address the entry point returns to (NULL: name as given); from a Fortran

@@ -77,7 +77,7 @@ void pml_vh_free_layer_held(void)
         struct pml_vh *h = &pml_vh_tab[i];
         if ((h->kind != PML_TYPE && h->kind != PML_COMM) || !h->lrefs || !h->real ||
             h->flags + 1u > h->lrefs || pml_real_is_predef(h->real) ||
-            (h->kind == PML_TYPE && pml_rec_made_predef_type(h->rec)))
+            (h->kind == PML_TYPE && pml_type_library_owned(h->real)))
             continue;
         if (h->kind == PML_TYPE) {
             MPI_Datatype r = (MPI_Datatype)h->real;

@@ -230,17 +230,6 @@ int pml_rec_entry(int32_t i, int *fid, int *live, const unsigned char **items, s
     return 0;
 }
 
-int pml_fid_makes_predef_type(int fid)
-{
-    return fid == PML_FID_MPI_Type_create_f90_real || fid == PML_FID_MPI_Type_create_f90_complex ||
-           fid == PML_FID_MPI_Type_create_f90_integer || fid == PML_FID_MPI_Type_match_size;
-}
-
-int pml_rec_made_predef_type(int32_t rec)
-{
-    return rec >= 0 && rec < n_entries && pml_fid_makes_predef_type(entries[rec]->fid);
-}
-
 /* Text form, one entry a line, for people and tests: "seq live|dead MPI_Name item...". */
 int pml_rec_dump(const char *path)
 {

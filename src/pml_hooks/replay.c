@@ -664,8 +664,8 @@ static int contents_k(MPI_Datatype in, int k, MPI_Datatype *out)
     int rc = pml_L.MPI_Type_get_envelope(in, &ni, &na, &nd, &comb);
     if (rc != MPI_SUCCESS)
         return rc;
-    if (comb == MPI_COMBINER_NAMED || k < 0 || k >= nd)
-        return MPI_ERR_TYPE;
+    if (pml_type_library_owned(PML_H(in)) || k < 0 || k >= nd)
+        return MPI_ERR_TYPE; /* the library's own types hold no datatypes */
     int *is = malloc(((size_t)ni + 1) * sizeof *is);
     MPI_Aint *as = malloc(((size_t)na + 1) * sizeof *as);
     MPI_Datatype *ds = malloc((size_t)nd * sizeof *ds);
@@ -675,10 +675,7 @@ static int contents_k(MPI_Datatype in, int k, MPI_Datatype *out)
             *out = ds[i];
             continue;
         }
-        int n1, n2, n3, c = MPI_COMBINER_NAMED;
-        pml_L.MPI_Type_get_envelope(ds[i], &n1, &n2, &n3, &c);
-        if (c != MPI_COMBINER_NAMED && c != MPI_COMBINER_F90_REAL &&
-            c != MPI_COMBINER_F90_COMPLEX && c != MPI_COMBINER_F90_INTEGER)
+        if (!pml_type_library_owned(PML_H(ds[i])))
             pml_L.MPI_Type_free(&ds[i]); /* a new handle of this call's */
     }
     free(is);
@@ -741,7 +738,7 @@ static void free_real(int32_t i, int k)
     case PML_GROUP: { MPI_Group g = (MPI_Group)r; if (!pml_real_is_predef(r)) pml_L.MPI_Group_free(&g); break; }
     case PML_TYPE: {
         MPI_Datatype t = (MPI_Datatype)r;
-        if (!pml_real_is_predef(r) && !pml_fid_makes_predef_type(E[i].fid))
+        if (!pml_type_library_owned(r))
             pml_L.MPI_Type_free(&t);
         break;
     }

@@ -112,8 +112,8 @@ static void release_types(void)
         /* one the program freed that only the layer still references (a persistent request's,
          * freed above: objs.h pml_vh_ref) went with its last user: freed again, a double free
          * (diffrev40 R-H1: Open MPI's heap corrupted, MPICH aborted, at every --term) */
-        if (h->kind != PML_TYPE || !h->real || pml_real_is_predef(h->real) ||
-            pml_rec_made_predef_type(h->rec) || (h->lrefs && h->flags + 1u <= h->lrefs))
+        if (h->kind != PML_TYPE || !h->real || (h->lrefs && h->flags + 1u <= h->lrefs) ||
+            pml_type_library_owned(h->real))
             continue;
         MPI_Datatype t = (MPI_Datatype)h->real;
         pml_L.MPI_Type_free(&t);   /* quietly: the snapshot is taken, MPI_Finalize follows */
