@@ -183,8 +183,14 @@ def translate(f, fid):
         elif p.ann in ('new', 'get'):
             pre.append('%s r_%s = (%s)0;' % (p.base, n, p.base))
             args.append('&r_' + n)
-            fn = 'pml_new' if p.ann == 'new' else 'pml_get'
-            post.append('if (rc == MPI_SUCCESS) *%s = (%s)%s(%s, PML_H(r_%s));' % (n, p.base, fn, p.kind, n))
+            if p.ann == 'get' and 'create' in f.flags:
+                # recorded by the one thread that claims it (vhandle.c get_ref)
+                pre.append('int claim_%s = 0;' % n)
+                post.append('if (rc == MPI_SUCCESS) *%s = (%s)pml_get_claim(%s, PML_H(r_%s), &claim_%s);'
+                            % (n, p.base, p.kind, n, n))
+            else:
+                fn = 'pml_new' if p.ann == 'new' else 'pml_get'
+                post.append('if (rc == MPI_SUCCESS) *%s = (%s)%s(%s, PML_H(r_%s));' % (n, p.base, fn, p.kind, n))
             if p.ann == 'new' or 'create' in f.flags:
                 rec.append('pml_rec_out(R, PML_H(*%s));' % n)
         elif p.ann == 'free':
@@ -570,8 +576,11 @@ def gen_plain(f, fid, funcs):
         gets = [p for p in f.params if p.ann == 'get']
         if gets:
             # a handle the call returns that the program did not have yet (MPI_Comm_get_errhandler
-            # after the program freed its own handle): recorded, so that a restart gets it again
-            out.append('    if (rc == MPI_SUCCESS && pml_vh_fresh(PML_H(*%s))) {' % gets[0].name)
+            # after the program freed its own handle): recorded, so that a restart gets it again;
+            # by the thread that claimed it (pml_get_claim)
+            if len(gets) != 1:
+                sys.exit('gen_mpi: %s: @create with more than one [get] handle' % f.name)
+            out.append('    if (rc == MPI_SUCCESS && claim_%s) {' % gets[0].name)
         else:
             out.append('    if (rc == MPI_SUCCESS) {')
         out.append('        struct pml_rec *R = pml_rec_open(%d);' % fid)

@@ -682,33 +682,53 @@ int pml_type_library_owned(uintptr_t real)
            comb == MPI_COMBINER_F90_COMPLEX || comb == MPI_COMBINER_F90_INTEGER;
 }
 
+/* An f90 type new to the layer (the program never made it itself, or a thread that got it at
+ * once claimed it: pml_get_claim): recorded as the MPI_Type_create_f90_* call that makes it, its
+ * arguments read back from the library (MPI 4.0 5.1.13: p and r, or r), so that a restart makes
+ * it again whatever it was handed out of */
+static void record_f90(uintptr_t real, int comb, uintptr_t v)
+{
+    int is[2] = {0, 0}, fid = comb == MPI_COMBINER_F90_REAL      ? PML_FID_MPI_Type_create_f90_real
+                             : comb == MPI_COMBINER_F90_COMPLEX ? PML_FID_MPI_Type_create_f90_complex
+                                                                : PML_FID_MPI_Type_create_f90_integer;
+    int ni = comb == MPI_COMBINER_F90_INTEGER ? 1 : 2;
+    MPI_Aint a[1];
+    MPI_Datatype d[1];
+    pml_L.MPI_Type_get_contents((MPI_Datatype)real, ni, 0, 0, is, a, d);
+    struct pml_rec *R = pml_rec_open(fid);
+    for (int i = 0; i < ni; i++)
+        pml_rec_scalar(R, &is[i], sizeof is[i]);
+    pml_rec_out(R, v);
+    pml_rec_close(R);
+}
+
 /* A datatype the library hands out of another object: MPI_Type_get_contents' array_of_datatypes
  * (fid MPI_Type_get_contents, `from` the type taken apart, k the index), MPI_File_get_view's etype
  * and filetype (fid MPI_File_get_view, `from` the view's type; the copy's combiner recorded). The
  * library's own types (named, f90) come back as they are (MPI 4.0 5.1.13, 19.1.9): a handle the
- * program may have already, recorded only when it is new to the layer. A derived one is a new
- * object the program frees: recorded as made by the call from `from`, so that a restart makes it
- * again (replay.c, rp_handed_type: get_contents again on the replayed input, output k; the view's
- * a copy of the view's type made as the library made it) and a snapshot with it held is not
- * failed (diffrev45 R-H2: "handle ... was not made by a recorded call"). `from` is an input of
- * the entry, so its creator is replayed as an ancestor when the program freed it meanwhile. */
+ * program may have already; an f90 one new to the layer recorded as the call that makes it
+ * (record_f90). A derived one is a new object the program frees: recorded as made by the call
+ * from `from`, so that a restart makes it again (replay.c, rp_handed_type: get_contents again on
+ * the replayed input, output k; the view's a copy of the view's type made as the library made it)
+ * and a snapshot with it held is not failed (diffrev45 R-H2: "handle ... was not made by a
+ * recorded call"). `from` is an input of the entry, so its creator is replayed as an ancestor
+ * when the program freed it meanwhile. */
 uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k)
 {
-    uintptr_t v;
     if (pml_type_library_owned(real)) {
-        v = pml_get(PML_TYPE, real);
-        /* a named one has no handle of the layer's (never fresh); an f90 one the program never
-         * had is made again by get_contents alone (a view's type is referenced by its file: never
-         * new to the layer) */
-        if (fid != PML_FID_MPI_Type_get_contents || !pml_vh_fresh(v))
-            return v;
-    } else {
-        v = pml_new(PML_TYPE, real);
-        /* a view's copy is made again as the library made it: MPICH 4.0's ROMIO a contiguous
-         * type of one, Open MPI's ompio a duplicate (the combiner is what the program can see) */
-        if (fid == PML_FID_MPI_File_get_view)
-            k = type_combiner(real);
+        int comb = type_combiner(real), claim = 0;
+        if (comb == MPI_COMBINER_NAMED)
+            return pml_get(PML_TYPE, real); /* predefined: no handle of the layer's, no record */
+        uintptr_t v = pml_get_claim(PML_TYPE, real, &claim);
+        if (claim)
+            record_f90(real, comb, v);
+        return v;
     }
+    uintptr_t v = pml_new(PML_TYPE, real);
+    /* a view's copy is made again as the library made it: MPICH 4.0's ROMIO a contiguous type of
+     * one, Open MPI's ompio a duplicate (the combiner is what the program can see) */
+    if (fid == PML_FID_MPI_File_get_view)
+        k = type_combiner(real);
     struct pml_rec *R = pml_rec_open(fid);
     pml_rec_handle(R, from);
     pml_rec_scalar(R, &k, sizeof k);

@@ -223,6 +223,11 @@ int pml_vh_init(void);
 void pml_pre_init(void *lower_handle);
 uintptr_t pml_new(int kind, uintptr_t real);   /* a handle the call created */
 uintptr_t pml_get(int kind, uintptr_t real);   /* a handle that may exist already (+1 reference) */
+/* pml_get for a call that records the handle it returns (a [get] of an @create call): *claim 1
+ * when the handle had no record and no reference of the program's, then marked PML_REC_CLAIMED
+ * (no other thread claims it) until the caller's pml_rec_close (which it must then call) */
+uintptr_t pml_get_claim(int kind, uintptr_t real, int *claim);
+#define PML_REC_CLAIMED (-2)
 uintptr_t pml_new_raw(int kind, uintptr_t real); /* a request or message handle, whatever real is */
 /* a datatype MPI_Type_get_contents or MPI_File_get_view hands out, recorded when new (layer.c) */
 uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k);
@@ -260,9 +265,6 @@ int pml_kv_v2r(int v);
 int pml_kv_new(int real, void *info);
 void pml_kv_release(int v);
 void pml_kv_update(int v, int real);
-/* v is a handle the layer made just now for a call that returned an object (MPI_Comm_get_
- * errhandler): a table entry with no record and no other reference */
-int pml_vh_fresh(uintptr_t v);
 /* keyvals.c: keyvals the program freed while attributes still used them, let go of once none
  * does (called after a keyval is made) */
 void pml_kv_collect_some(void);

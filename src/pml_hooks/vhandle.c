@@ -4,10 +4,12 @@
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "common/libc_dlsym.h"
 #include "pml_hooks/layer.h"
+#include "common/fault.h"
 
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 struct pml_vh *pml_vh_tab;
 uint32_t pml_vh_used;
@@ -245,26 +247,41 @@ uintptr_t pml_new_raw(int kind, uintptr_t real)
     return encode(idx, kind);
 }
 
-static uintptr_t get_ref(int kind, uintptr_t real, int ref);
+static uintptr_t get_ref(int kind, uintptr_t real, int ref, int *claim);
 
 uintptr_t pml_get(int kind, uintptr_t real)
 {
-    return get_ref(kind, real, 1);
+    return get_ref(kind, real, 1, NULL);
+}
+
+uintptr_t pml_get_claim(int kind, uintptr_t real, int *claim)
+{
+    *claim = 0;
+    return get_ref(kind, real, 1, claim);
 }
 
 /* The virtual handle of a real one, for callbacks: no new reference for the application. */
 uintptr_t pml_r2v(int kind, uintptr_t real)
 {
-    return get_ref(kind, real, 0);
+    return get_ref(kind, real, 0, NULL);
 }
 
-static uintptr_t get_ref(int kind, uintptr_t real, int ref)
+static uintptr_t get_ref(int kind, uintptr_t real, int ref, int *claim)
 {
     if (pml_real_is_predef(real))
         return pml_r2v_predef(real);
     uint32_t idx;
+    int made = 0;
     pml_vh_lock();
     int found = hash_get(real, &idx);
+    /* a handle with no record and no reference of the program's is the caller's to record,
+     * decided here under the lock and marked at once: of two threads getting the same new
+     * handle (MPI_THREAD_MULTIPLE, the same f90 type) exactly one records it (diffrev45 R-L2:
+     * looked at after the call, the second's reference hid it from both) */
+    if (claim && found && pml_vh_tab[idx].rec == -1 && pml_vh_tab[idx].flags == 0) {
+        *claim = 1;
+        pml_vh_tab[idx].rec = PML_REC_CLAIMED;
+    }
     if (found) {
         if (ref) { /* another reference to free (MPI_Comm_get_errhandler, ...) */
             if (pml_vh_tab[idx].flags == UINT32_MAX)
@@ -286,8 +303,20 @@ static uintptr_t get_ref(int kind, uintptr_t real, int ref)
         }
 #endif
         idx = vh_alloc(kind, real);
+        made = ref;
+        if (claim) {
+            *claim = 1;
+            pml_vh_tab[idx].rec = PML_REC_CLAIMED;
+        }
     }
     pml_vh_unlock();
+    /* fault point mpi-get-late: a handle just made for a call that gets it, handed back late, as
+     * when the thread loses the CPU here: another thread's call for the same handle comes first
+     * (rst_getrace.sh, diffrev45 R-L2) */
+    if (made && revive_fault(REVIVE_FAULT_mpi_get_late)) {
+        struct timespec late = {0, 2000000};
+        nanosleep(&late, NULL);
+    }
     return encode(idx, kind);
 }
 
@@ -395,12 +424,6 @@ void *pml_tmp_heap(int n, size_t size)
     if (!p)
         pml_fatal("out of memory translating %d handles", n);
     return p;
-}
-
-int pml_vh_fresh(uintptr_t v)
-{
-    struct pml_vh *h = pml_vh_of(v);
-    return h && h->kind && h->rec < 0 && h->flags == 0;
 }
 
 /* Record index of the creation entry for a virtual handle. */
