@@ -684,6 +684,13 @@ static int contents_k(MPI_Datatype in, int k, MPI_Datatype *out)
     return rc;
 }
 
+/* a copy of t as a library copies a view's type: combiner k (layer.c pml_type_handed_out) */
+static int view_copy(int k, MPI_Datatype t, MPI_Datatype *out)
+{
+    return k == MPI_COMBINER_CONTIGUOUS ? pml_L.MPI_Type_contiguous(1, t, out)
+                                        : pml_L.MPI_Type_dup(t, out);
+}
+
 static int rp_handed_type(struct pml_rp *P)
 {
     MPI_Datatype in = (MPI_Datatype)pml_rp_h(P);
@@ -694,8 +701,17 @@ static int rp_handed_type(struct pml_rp *P)
     MPI_Datatype out = (MPI_Datatype)0;
     int rc;
     if (P->fid == PML_FID_MPI_File_get_view) {
-        rc = k == MPI_COMBINER_CONTIGUOUS ? pml_L.MPI_Type_contiguous(1, in, &out)
-                                          : pml_L.MPI_Type_dup(in, &out);
+        /* two copies, as the library makes them: the file's own at MPI_File_set_view and
+         * get_view's of it (measured natively, get_view's filetype taken apart down to the
+         * program's type: MPICH 4.0 CONTIGUOUS > CONTIGUOUS > the type, Open MPI 4.1 DUP > DUP >
+         * the type); one copy made a program taking the output apart twice get the program's
+         * type's parts instead after a restart (diffrev45 R-H1 of session 46) */
+        MPI_Datatype copy = (MPI_Datatype)0;
+        rc = view_copy(k, in, &copy);
+        if (rc == MPI_SUCCESS) {
+            rc = view_copy(k, copy, &out);
+            pml_L.MPI_Type_free(&copy); /* held by out, as the file holds its own */
+        }
         if (rc == MPI_SUCCESS)
             rc = pml_L.MPI_Type_commit(&out);
     } else {

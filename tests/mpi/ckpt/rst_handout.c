@@ -5,7 +5,11 @@
  * MPI_File_get_view's derived filetype (a new handle too); the program frees the types they were
  * taken from (the struct, its vector, the view's filetype) while it keeps the outputs. Every step
  * also takes a struct apart and a view's types and frees the outputs (the record's entries of
- * freed handles die and the snapshots drop them). Before session 45 none of these handles was
+ * freed handles die and the snapshots drop them). The view's filetype is taken apart twice, to
+ * the program's vector, once before the steps (both outputs kept, the inner one used in a
+ * message every step) and every step (the chain of combiners hashed): the libraries copy a
+ * view's type twice, at MPI_File_set_view and at MPI_File_get_view, and a restart that made one
+ * copy gave the vector's MPI_DOUBLE instead (restart refused, or other lines: diffrev46 R-H1). Before session 45 none of these handles was
  * recorded: every restart of such a job failed ("record entry 0 (MPI_Type_commit): handle
  * 0xcc000003 was not made by a recorded call", "datatype 0xcc000003 (made by no recorded call)
  * did not come back", both MPIs; diffrev45 R-H2). The lines differ between the libraries (what
@@ -65,6 +69,24 @@ static int is_named(MPI_Datatype t)
     return comb == MPI_COMBINER_NAMED;
 }
 
+/* the combiners down t's first datatype, to a named one (at most 6 levels), each output freed */
+static unsigned long long chain(MPI_Datatype t, unsigned long long h)
+{
+    MPI_Datatype ds[4], cur = t;
+    for (int depth = 0; depth < 6; depth++) {
+        h = describe(cur, h);
+        if (is_named(cur))
+            break;
+        contents(cur, ds);
+        if (cur != t)
+            MPI_Type_free(&cur);
+        cur = ds[0];
+    }
+    if (cur != t && !is_named(cur))
+        MPI_Type_free(&cur);
+    return h;
+}
+
 static MPI_Datatype make_struct(MPI_Datatype vec, MPI_Datatype f90)
 {
     int bl[3] = {1, 2, 1};
@@ -107,6 +129,9 @@ int main(int argc, char **argv)
     MPI_Offset disp;
     char rep[MPI_MAX_DATAREP_STRING];
     MPI_File_get_view(fh, &disp, &et, &ft, rep); /* ft: derived, kept; et: MPI_DOUBLE */
+    MPI_Datatype d1[4], d2[4]; /* ft taken apart twice, both kept: d2 natively the vector */
+    contents(ft, d1);
+    contents(d1[0], d2);
 
     unsigned long long acc = 1;
     acc = mix(mix(acc, is_named(et)), !is_named(ft));
@@ -123,10 +148,13 @@ int main(int argc, char **argv)
                      MPI_STATUS_IGNORE);
         MPI_Sendrecv(d, 1, vec2, r.right, 4, o + 16, 1, vec2, r.left, 4, MPI_COMM_WORLD,
                      MPI_STATUS_IGNORE);
+        MPI_Sendrecv(d + 24, 1, d2[0], r.right, 5, o + 24, 1, d2[0], r.left, 5, MPI_COMM_WORLD,
+                     MPI_STATUS_IGNORE);
         for (int i = 0; i < 32; i++)
             acc = mix(acc, (unsigned long long)(o[i] * 4));
         acc = describe(out[0], describe(out[1], describe(out[2], acc)));
         acc = describe(inner[0], describe(ft, describe(et, describe(vec2, acc))));
+        acc = describe(d1[0], describe(d2[0], acc));
         /* the same taken apart and freed again every step: entries that die */
         MPI_Datatype st2 = make_struct(out[0], out[1]), tmp[4], e2, f2;
         contents(st2, tmp);
@@ -135,11 +163,13 @@ int main(int argc, char **argv)
             MPI_Type_free(&tmp[0]);
         MPI_Type_free(&st2);
         MPI_File_get_view(fh, &disp, &e2, &f2, rep);
-        acc = describe(f2, acc);
+        acc = chain(f2, describe(f2, acc));
         MPI_Type_free(&f2);
         rst_step_sum(&r, s, (long long)(acc % 1000000007ull));
     }
     MPI_File_close(&fh);
+    MPI_Type_free(&d2[0]);
+    MPI_Type_free(&d1[0]);
     MPI_Type_free(&ft);
     MPI_Type_free(&vec2);
     MPI_Type_free(&out[0]);
