@@ -53,6 +53,19 @@ int revive_open_owned(const char *path, int flags, unsigned mode)
     return fd;
 }
 
+int revive_close_owned(int fd)
+{
+    if (fd < 0)
+        return 0;
+    revive_fd_enter();
+    revive_fd_disown(fd);
+    int rc = close(fd);
+    int e = errno;
+    revive_fd_leave();
+    errno = e;
+    return rc;
+}
+
 int revive_fd_owned(int fd)
 {
     return crs_fork_guard_owns ? crs_fork_guard_owns(fd) : 0;

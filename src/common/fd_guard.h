@@ -24,6 +24,11 @@ void revive_fd_disown(int fd);
  * as open. */
 int revive_open_owned(const char *path, int flags, unsigned mode);
 
+/* Closes fd, a descriptor Revive owns (revive_fd_own, revive_open_owned), in one section: disowned
+ * and closed with no fork between (a child forked before it would keep a descriptor it cannot
+ * know of). Nothing for fd < 0. close's result, errno kept. */
+int revive_close_owned(int fd);
+
 /* 1 when fd is owned (0 without libcr). */
 int revive_fd_owned(int fd);
 

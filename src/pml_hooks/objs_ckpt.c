@@ -196,14 +196,6 @@ static int settle_locks(struct pml_win *w, char *err, size_t errlen)
     return 0;
 }
 
-static void drop_own_fd(int fd)
-{
-    revive_fd_enter();
-    revive_fd_disown(fd);
-    close(fd);
-    revive_fd_leave();
-}
-
 /* A file opened with MPI_MODE_DELETE_ON_CLOSE: its communicator's rank 0 reads its bytes into
  * its memory, so into its image. The job's close deletes such a file (Open MPI's MPI_Finalize,
  * at --term, too), and a restart needs what it held at the snapshot: newuser13 F1, every restart
@@ -244,8 +236,7 @@ static int keep_scratch(struct pml_file *f, uint64_t held, uint64_t max, char *e
         }
         got += (size_t)k;
     }
-    if (fd >= 0)
-        drop_own_fd(fd);
+    revive_close_owned(fd);
     if (got < (size_t)size) {
         free(buf);
         snprintf(err, errlen, "cannot read the MPI file %s, opened with MPI_MODE_DELETE_ON_CLOSE, "
@@ -303,13 +294,12 @@ static int settle_file(struct pml_file *f, char *err, size_t errlen)
         revive_fd_leave();
         if (fd < 0 || fsync(fd) != 0) {
             e = fd < 0 ? e : errno;
-            if (fd >= 0)
-                drop_own_fd(fd);
+            revive_close_owned(fd);
             snprintf(err, errlen, "cannot flush the MPI file %s to the disk: %s", f->abspath,
                      strerror(e));
             return -e;
         }
-        drop_own_fd(fd);
+        revive_close_owned(fd);
     }
     f->pos = f->pos_shared = 0;
     f->have_shared = 0;

@@ -196,10 +196,7 @@ static int holds_bytes(const char *path, const void *want, size_t len)
         else
             at += (size_t)k;
     }
-    revive_fd_enter();
-    revive_fd_disown(fd);
-    close(fd);
-    revive_fd_leave();
+    revive_close_owned(fd);
     return same;
 }
 
@@ -270,12 +267,7 @@ static enum file_found write_back(struct pml_file *f, const char *path, char *wh
     int ok = fd >= 0 && put == f->kept_len && fsync(fd) == 0;
     if (fd >= 0 && !ok && put == f->kept_len)
         e = errno;
-    if (fd >= 0) {
-        revive_fd_enter();
-        revive_fd_disown(fd);
-        close(fd);
-        revive_fd_leave();
-    }
+    revive_close_owned(fd);
     if (ok && link(tmp, path) == 0)
         unlink(tmp);
     else if (ok && errno == EEXIST && written_back(f, path))

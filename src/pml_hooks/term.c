@@ -231,16 +231,8 @@ void pml_term_finalize(int (*fin)(void))
         } else {
             fin();
         }
-        revive_fd_enter();
-        if (keep >= 0) {
-            revive_fd_disown(keep);
-            close(keep);
-        }
-        if (mf >= 0) {
-            revive_fd_disown(mf);
-            close(mf);
-        }
-        revive_fd_leave();
+        revive_close_owned(keep);
+        revive_close_owned(mf);
         return;
     }
 #endif

@@ -8,7 +8,8 @@
 #   must not hold it (libcr's _Fork waits for the section as fork does; before, 5 of 5 children
 #   held it: fork32's gap);
 # - handler: a signal handler's _Fork landing in the few instructions of the main thread's section
-#   entry or exit must not wait for ever (diffrev33 R-L10: it waited for its own count).
+#   entry or exit must not wait for ever (diffrev33 R-L10: it waited for its own count);
+# - close: revive_close_owned disowns and closes an owned descriptor in one call (session 46).
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup fork_guard
 P=$CRS_LIBCR_BIN/fork_guard
@@ -16,7 +17,7 @@ P=$CRS_LIBCR_BIN/fork_guard
 LD_PRELOAD= timeout -k 5 180 "$P" "$WORK" >"$WORK/out" 2>"$WORK/err" </dev/null
 st=$?
 cat "$WORK/out"
-for part in wait raw handler; do
+for part in wait raw handler close; do
     if grep -q "^PASS: $part:" "$WORK/out"; then
         crs_pass "$part: $(sed -n "s/^PASS: $part: //p" "$WORK/out")"
     elif grep -q "^SKIP-PART: $part:" "$WORK/out"; then
