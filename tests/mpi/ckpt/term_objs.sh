@@ -26,6 +26,12 @@
 # for Open MPI, 51 s for MPICH). types stays alone: only it runs at 4 ranks, where MPICH's
 # leaked-handle warnings came. shared stays alone too: #25 (MPICH, 4 of 4 restarts wrong) was
 # found with a shared window alone, and "all" passing is no proof of it.
+# MPICH, with typesrecv (the library's stderr held back while --term's MPI_Finalize runs), two
+# fault points (TERM_OBJS_FAULTS=0 leaves them out): mpi-term-fin-abort (MPI_Finalize a stand-in
+# that writes a line and aborts): the line must reach the job's stderr from every rank (diffrev45
+# R-L9: the memory file holding it went with the process); mpi-term-keep-types (the give-back
+# frees no type, a layer that leaks them): yaksa's leak line must reach stderr, since it counts
+# more than the cancelled receive's types (R-L10: every such line was dropped).
 flavor=$1
 # Open MPI's MPI_Win_create needs single-copy transfers (natively too): CMA, as rma-ompi.sh
 [ "$flavor" = ompi ] && export REVIVE_TEST_SINGLE_COPY=cma
@@ -86,4 +92,33 @@ for kinds in ${TERM_OBJS_KINDS:-types shared all}; do
             "restarted to the end: $(tail -n1 out.1)"
     fi
 done
+# fault POINT PATTERN WHAT: a typesrecv job ended by --term with REVIVE_FAULT=POINT: every
+# rank's stderr has a line matching PATTERN
+fault() {
+    local point=$1 pat=$2 what=$3 n
+    ck_workdir fault-$point
+    touch pace
+    REVIVE_FAULT=$point clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 \
+        "$prog" $steps "$d/pace" $ms typesrecv >out.0 2>err.0 &
+    job=$!; pids+=($job)
+    if ! wait_steps out.0 2 $job || ! c=$(coord $job); then
+        failed "$point: the job printed no step"; tail -n 3 err.0; kill -TERM $job; wait $job; return
+    fi
+    timeout -k 5 300 "$CKPT" --wait --term $c >ckpt.out 2>ckpt.err || kill -TERM $c
+    wait $job; st=$?
+    rm -f pace
+    n=$(grep -c -- "$pat" err.0)
+    if [ "$n" -ge 2 ]; then
+        pass "$point: $what: on both ranks' stderr (the job's status $st): $(grep -m1 -- "$pat" err.0)"
+    else
+        failed "$point: $what: $n of 2 ranks' lines on stderr (the job's status $st)"; show_err err.0
+    fi
+    no_strays "$d/pace" >/dev/null || failed "$point: processes left"
+}
+if [ "$flavor" = mpich ] && [ "${TERM_OBJS_FAULTS:-1}" = 1 ]; then
+    fault mpi-term-fin-abort "fault point mpi-term-fin-abort: MPI_Finalize aborts" \
+        "the line of a library aborting in --term's MPI_Finalize"
+    fault mpi-term-keep-types "^\[WARNING\] yaksa: [0-9]* leaked handle pool objects" \
+        "yaksa's line of a type the give-back left"
+fi
 exit $fail
