@@ -123,18 +123,24 @@ static enum file_found find_file(const struct pml_file *f, const char *path, int
                  f->abspath, strerror(errno), f->abspath);
         return FILE_REFUSED;
     }
+    /* the same file: its inode number and, where the file system keeps one, its birth time; not
+     * its device: st_dev is the mount's on this host (NFS, Lustre, BeeGFS: an anonymous device
+     * number each client gets at mount time), and a restart on other hosts than the snapshot's
+     * was refused the job's own file ("another file ... device/inode", diffrev45 R-M1). The
+     * inode number is the file system's, the same from every host; a file made since that got
+     * the number again has another birth time; a file system with no birth times (older NFS
+     * clients) leaves the number alone to tell, as written_back below */
     int64_t born = moved || !f->btime_ns ? 0 : pml_file_btime_ns(path);
-    int other = !moved && (sb.st_ino != f->ino || sb.st_dev != f->dev || (born && born != f->btime_ns));
+    int other = !moved && (sb.st_ino != f->ino || (born && born != f->btime_ns));
     if (other && put_back(path))
         revive_log_debug("restart: MPI file %s: restart-mpi put the snapshot's copy back there "
                          "(--save-files): taken as the job's", path);
     else if (other) {
         snprintf(why, len, "the MPI file %s is another file than the one open at the snapshot "
-                 "(device/inode %llu/%llu now, %llu/%llu at the snapshot%s: it was replaced or "
-                 "copied back); put the job's own file back at that path, or give a copy of it "
-                 "at another path with restart-mpi --relocate %s=COPY", f->abspath,
-                 (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
-                 (unsigned long long)f->dev, (unsigned long long)f->ino,
+                 "(inode %llu now, %llu at the snapshot%s: it was replaced or copied back); put "
+                 "the job's own file back at that path, or give a copy of it at another path "
+                 "with restart-mpi --relocate %s=COPY", f->abspath,
+                 (unsigned long long)sb.st_ino, (unsigned long long)f->ino,
                  born && born != f->btime_ns ? "; made again since: another birth time" : "",
                  f->abspath);
         return FILE_REFUSED;

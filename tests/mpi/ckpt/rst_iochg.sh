@@ -9,6 +9,9 @@
 #     --strict-files: each restart refused in one
 #     line naming the file and what differs, status non-zero, no process left, the index
 #     unchanged (a refusal is not the snapshot's failure);
+#   - FILE and FILE.log seen through an overlay of their folder (another st_dev, the same inodes
+#     and birth times, as from another node's mount of a shared file system): restarted as
+#     uninterrupted (diffrev45 R-M1: refused as "another file");
 #   - after those refusals the default restart takes sequence 1 still, and with the files
 #     as the crash left them (grown) it finishes with an uninterrupted native run's results
 #     (rank 0's lines from step 5 on, both file pointers at every step, the files' sizes and
@@ -97,6 +100,32 @@ refused "--strict-files, a file written on after the snapshot" \
 "$RESTART" --showme "$jd" >show.out 2>show.err
 grep -qF "$jd/1" show.out && ! grep -q skipping show.err && pass "after the refusals the default is sequence 1 still" ||
     failed "after the refusals the default is not sequence 1: $(cat show.out show.err)"
+# the same files seen from another host: the job's folder seen through an overlay of itself in a
+# mount namespace of the restart's own (another st_dev, the same inode numbers and birth times, as
+# an NFS or Lustre client's mount on another node): the restart takes them as the job's and
+# finishes as uninterrupted (diffrev45 R-M1: refused "another file than the one open at the
+# snapshot (device/inode ...)"); what it writes stays in the overlay's upper folder, so the files,
+# the index and the snapshots are as before for the parts below. Root only (mount).
+ov=$tmp/iochg-ov
+mkdir -p "$ov/probe" "$ov/up" "$ov/work" "$ov/pup" "$ov/pwork"
+if [ "$(id -u)" = 0 ] && unshare -m sh -c 'mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$1"' \
+        sh "$ov/probe" "$ov/pup" "$ov/pwork" 2>/dev/null; then
+    clean timeout -k 5 600 unshare -m sh -c \
+        'mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$1" && shift 3 && exec "$@"' \
+        sh "$d" "$ov/up" "$ov/work" "$RESTART" "$jd" >out.ov 2>err.ov; rc=$?
+    if [ $rc != 0 ]; then
+        failed "the files seen through another mount (another st_dev): status $rc"; show_err err.ov
+    elif ! cmp -s <(results native.out | tail -n 6) <(results out.ov); then
+        failed "the files seen through another mount: the results differ from the uninterrupted run"
+        diff <(results native.out | tail -n 6) <(results out.ov) | head -n 8
+    else
+        pass "the files seen through another mount (st_dev $(stat -c %d "$f") here): restarted, steps 5-9 as uninterrupted"
+    fi
+    strays_after "the restart through another mount"
+    cmp -s index.keep "$jd/index" || failed "the restart through another mount changed the index"
+else
+    echo "NOTE: the files seen through another mount: not checked (needs root and overlayfs in a mount namespace)"
+fi
 # the crash's files, grown since snapshot 1: the job finishes as uninterrupted
 clean timeout -k 5 600 "$RESTART" "$jd" >out.1 2>err.1; rc=$?
 k=$(results out.1 | wc -l)
