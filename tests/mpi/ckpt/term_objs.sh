@@ -28,7 +28,8 @@
 # found with a shared window alone, and "all" passing is no proof of it.
 # MPICH, with typesrecv (the library's stderr held back while --term's MPI_Finalize runs), two
 # fault points (TERM_OBJS_FAULTS=0 leaves them out): mpi-term-fin-abort (MPI_Finalize a stand-in
-# that writes a line and aborts): the line must reach the job's stderr from every rank (diffrev45
+# that writes a line and aborts): the line must reach the job's stderr (from the rank that aborts
+# first at least: Hydra kills the other then) (diffrev45
 # R-L9: the memory file holding it went with the process); mpi-term-keep-types (the give-back
 # frees no type, a layer that leaks them): yaksa's leak line must reach stderr, since it counts
 # more than the cancelled receive's types (R-L10: every such line was dropped).
@@ -92,10 +93,10 @@ for kinds in ${TERM_OBJS_KINDS:-types shared all}; do
             "restarted to the end: $(tail -n1 out.1)"
     fi
 done
-# fault POINT PATTERN WHAT: a typesrecv job ended by --term with REVIVE_FAULT=POINT: every
-# rank's stderr has a line matching PATTERN
+# fault POINT PATTERN WHAT [MIN]: a typesrecv job ended by --term with REVIVE_FAULT=POINT: the
+# stderr of MIN ranks (2: every rank) has a line matching PATTERN
 fault() {
-    local point=$1 pat=$2 what=$3 n
+    local point=$1 pat=$2 what=$3 min=${4:-2} n
     ck_workdir fault-$point
     touch pace
     REVIVE_FAULT=$point clean timeout -k 5 600 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n 2 \
@@ -108,16 +109,20 @@ fault() {
     wait $job; st=$?
     rm -f pace
     n=$(grep -c -- "$pat" err.0)
-    if [ "$n" -ge 2 ]; then
-        pass "$point: $what: on both ranks' stderr (the job's status $st): $(grep -m1 -- "$pat" err.0)"
+    if [ "$n" -ge "$min" ]; then
+        pass "$point: $what: on $n of 2 ranks' stderr (the job's status $st): $(grep -m1 -- "$pat" err.0)"
     else
-        failed "$point: $what: $n of 2 ranks' lines on stderr (the job's status $st)"; show_err err.0
+        failed "$point: $what: $n of 2 ranks' lines on stderr, $min expected (the job's status $st)"
+        show_err err.0
     fi
     no_strays "$d/pace" >/dev/null || failed "$point: processes left"
 }
 if [ "$flavor" = mpich ] && [ "${TERM_OBJS_FAULTS:-1}" = 1 ]; then
+    # one line at least: once a rank aborts, Hydra kills the other, which on a loaded machine may
+    # not have reached its own stand-in yet (session 47: 1 of 2 lines, the job's status 6); the
+    # line lost with the process (R-L9) was every rank's
     fault mpi-term-fin-abort "fault point mpi-term-fin-abort: MPI_Finalize aborts" \
-        "the line of a library aborting in --term's MPI_Finalize"
+        "the line of a library aborting in --term's MPI_Finalize" 1
     fault mpi-term-keep-types "^\[WARNING\] yaksa: [0-9]* leaked handle pool objects" \
         "yaksa's line of a type the give-back left"
 fi
