@@ -18,16 +18,22 @@
  * coordinator told that the rank started (SNAPC_MSG_STARTED, as revive-exec's said_started),
  * LD_PRELOAD, REVIVE_MPI_PRELOADED and REVIVE_MPI_FLAVOR set, REVIVE_EXEC_KNOWN unset, and the
  * program executed, exactly as revive-exec does. Anything else: revive-exec, with the same
- * arguments and environment, before anything was said or changed. */
+ * arguments and environment, before anything was said or changed.
+ *
+ * revive-rank --detect PROGRAM: the wrapper's question, once a job (detect below): the common
+ * case answered here, any other by revive-exec --detect. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef REVIVE_PKGLIBDIR
@@ -161,10 +167,122 @@ static void say_started(const char *coord, const char *secret)
     freeaddrinfo(ai);
 }
 
+/* the dynamic loader RTLD OPT FILE: with out, under LC_ALL=C, its standard output and error read
+ * into out (cap bytes, NUL-ended); without, both to /dev/null. Its exit status, or -1 (not run,
+ * killed, or nothing read into out) */
+static int loader_run(const char *rtld, const char *opt, const char *file, char *out, size_t cap)
+{
+    int pfd[2] = { -1, -1 };
+    if (out && pipe2(pfd, O_CLOEXEC))
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (out) {
+        posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+    } else {
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    }
+    /* deps_of's LC_ALL=C for --list: the environment with it set */
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = malloc((n + 2) * sizeof *env);
+    if (!env) {
+        posix_spawn_file_actions_destroy(&fa);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LC_ALL=", 7))
+            env[k++] = environ[i];
+    env[k++] = (char *)"LC_ALL=C";
+    env[k] = NULL;
+    char *av[] = { (char *)rtld, (char *)opt, (char *)file, NULL };
+    pid_t pid;
+    int rc = posix_spawn(&pid, rtld, &fa, NULL, av, out ? env : environ);
+    posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    if (out)
+        close(pfd[1]);
+    if (rc) {
+        if (out)
+            close(pfd[0]);
+        return -1;
+    }
+    size_t got = 0;
+    if (out) {
+        ssize_t r;
+        while ((r = read(pfd[0], out + got, cap - 1 - got)) != 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                break;
+            got += (size_t)r;
+            if (got == cap - 1) { /* longer than any list of libraries: the script decides */
+                got = 0;
+                break;
+            }
+        }
+        out[got] = 0;
+        close(pfd[0]);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (out && !got)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* revive-exec --detect PROGRAM's common case, the wrapper's once a job: a program linked against
+ * Open MPI or MPICH (not both), REVIVE_MPI unset, not a script: "ompi" or "mpich", from the
+ * loader's --verify and --list as revive-exec's deps_of and flavour_of read them. The script is
+ * a bash started for it (with its two loader runs ~20 ms of CPU a job, the loader's ~5); every
+ * other answer, message and status (Python, REVIVE_MPI, a static program, none or both MPIs,
+ * a name bash resolves itself) stays the script's. */
+static void __attribute__((noreturn)) detect(const char *name)
+{
+    const char *forced = getenv("REVIVE_MPI");
+    char path[PATH_MAX];
+    if ((forced && *forced) || name[0] == '-' || program_path(name, path, sizeof path))
+        script();
+    if (strchr(name, '/')) /* the name as given, as deps_of is given it */
+        snprintf(path, sizeof path, "%s", name);
+    char magic[2] = { 0, 0 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, magic, 2) != 2 || (magic[0] == '#' && magic[1] == '!')) {
+        if (fd >= 0)
+            close(fd);
+        script();
+    }
+    close(fd);
+    static const char *const rtlds[] = { "/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1" };
+    static char deps[65536];
+    for (size_t i = 0; i < sizeof rtlds / sizeof rtlds[0]; i++) {
+        if (access(rtlds[i], X_OK))
+            continue;
+        if (loader_run(rtlds[i], "--verify", path, NULL, 0) != 0)
+            continue;
+        if (loader_run(rtlds[i], "--list", path, deps, sizeof deps) != 0)
+            script();
+        int o = strstr(deps, "libmpi.so.40") != NULL, m = strstr(deps, "libmpich.so.12") != NULL;
+        if (o == m)
+            script(); /* neither (Python, dlopen: the script's look) or both (its message) */
+        puts(o ? "ompi" : "mpich");
+        exit(fflush(stdout) ? 1 : 0);
+    }
+    script();
+}
+
 int main(int argc, char **argv)
 {
     args = argv;
-    if (argc < 2 || argv[1][0] == '-') /* usage, --detect: revive-exec's */
+    if (argc == 3 && !strcmp(argv[1], "--detect"))
+        detect(argv[2]);
+    if (argc < 2 || argv[1][0] == '-') /* usage, other options: revive-exec's */
         script();
     const char *known = getenv("REVIVE_EXEC_KNOWN"), *forced = getenv("REVIVE_MPI");
     if (!known || !*known || (forced && *forced))
