@@ -60,6 +60,15 @@ if [ "$(ran basename)" != 0 ] || [ "$(ran dirname)" != 0 ] || [ "$probes" != 0 ]
 else
     echo "ok: the wrapper started no basename nor dirname, and probed env $probes times for $reruns runs of itself again"
 fi
+# the ^C sentinel is one program, revive-coord --sentinel, not env and cat (~10 ms of CPU a job)
+sentinels=$(grep -E 'execve\("[^"]*/revive-coord", \["[^"]*"(\.\.\.)?, "--sentinel"\]' "$tmp/trace" | grep -vc ' = -1 ')
+if [ "$(ran env)" != 0 ] || [ "$(ran cat)" != 0 ] || [ "$sentinels" != 1 ]; then
+    echo "FAIL: the job started env $(ran env) times, cat $(ran cat) times and revive-coord --sentinel" \
+        "$sentinels times (0, 0 and 1 expected: the ^C sentinel is one program)"
+    fail=1
+else
+    echo "ok: the ^C sentinel was one revive-coord --sentinel, no env nor cat"
+fi
 if [ -n "$ignore" ] && [ "$reruns" != 1 ]; then
     echo "FAIL: started with SIGINT and SIGQUIT ignored, the wrapper ran itself again $reruns times (1 expected)"
     fail=1
