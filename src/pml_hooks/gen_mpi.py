@@ -152,6 +152,11 @@ def v2r(p, expr):
     return '(%s)%s(PML_H(%s))' % (p.base, fn, expr)
 
 
+# The null handle a library's free of each kind gives back ([free] handles but communicators)
+FREE_NULL = {'MPI_Errhandler': 'MPI_ERRHANDLER_NULL', 'MPI_Group': 'MPI_GROUP_NULL',
+             'MPI_Datatype': 'MPI_DATATYPE_NULL', 'MPI_Info': 'MPI_INFO_NULL', 'MPI_Op': 'MPI_OP_NULL'}
+
+
 def translate(f, fid):
     """pre, args, post, rec lists for the plain handle translation of f."""
     pre, post, args, rec = [], [], [], []
@@ -196,6 +201,14 @@ def translate(f, fid):
         elif p.ann == 'free':
             pre.append('uintptr_t v_%s = PML_H(*%s);' % (n, n))
             pre.append('%s r_%s = (%s)pml_v2r(v_%s);' % (p.base, n, p.base, n))
+            if 'cfree' not in f.flags:
+                # a reference of the program's the fresh library does not count since a restart
+                # (vhandle.c pml_vh_unbacked_take): released by the layer alone (gen_plain skips
+                # the call), the program given the null handle the library's free gives
+                if p.base not in FREE_NULL:
+                    sys.exit('gen_mpi: %s: no null handle known for %s' % (f.name, p.base))
+                pre.append('int u_%s = pml_vh_unbacked_take(v_%s);' % (n, n))
+                pre.append('if (u_%s) r_%s = (%s)pml_v2r(PML_H(%s));' % (n, n, p.base, FREE_NULL[p.base]))
             args.append('&r_' + n)
             post.append('if (rc == MPI_SUCCESS) { pml_vh_release(v_%s); *%s = (%s)pml_r2v_predef(PML_H(r_%s)); }'
                         % (n, n, p.base, n))
@@ -524,6 +537,10 @@ def gen_plain(f, fid, funcs):
     for l in pre:
         out.append('    ' + l)
     call = 'pml_L.%s(%s)' % (f.name, ', '.join(args))
+    frees = [p for p in f.params if p.ann == 'free']
+    if frees and 'cfree' not in f.flags:
+        # a free the layer alone makes (translate: u_NAME): not the library's
+        call = '(u_%s ? MPI_SUCCESS : %s)' % (frees[0].name, call)
     if coll and coll[2] and f.ret == 'int':
         # a blocking collective or creation waits inside the library for the other members
         # (MPI_Intercomm_create, MPI_Comm_split...): with REVIVE_MPI_YIELD_WHEN_IDLE its empty

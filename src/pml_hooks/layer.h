@@ -48,6 +48,12 @@ struct pml_vh {
                          * request's datatype, a persistent request's communicator, a file's error
                          * handler; a pending receive's datatype or communicator the program freed
                          * (pml_rq_hold_locked) */
+    /* of the program's references, those the MPI library does not count since the last restart
+     * (its replay made the object once, the program held the handle several times: got again
+     * by MPI_Comm_get_errhandler...): the program's free of such a reference is the layer's
+     * alone (pml_vh_unbacked_take), so that its last free is the library's last (set by
+     * pml_vh_restart_refs) */
+    uint32_t unbacked;
     void *aux;          /* heap memory that lives as long as the handle (nonblocking arrays) */
     void *info;         /* per-kind extra (keyval callbacks) */
 };
@@ -253,6 +259,20 @@ void pml_vh_release(uintptr_t v);
  * that use it each take a reference of the layer's (PML_RQ_HOLD_*, given back when they complete:
  * pml_rq_let_go). Returns how many took one (reqs.c). */
 uint32_t pml_rq_hold_locked(uintptr_t v, struct pml_vh *h);
+/* After a restart's replay, which made the object of each live handle once (one reference of the
+ * library's for the program), while the program may hold it more often (a [get] call handed the
+ * same handle out again, each time with a reference of the library's, MPI 4.0 8.3.1, 7.3.2):
+ * each handle's references the library now lacks (the program's beyond the first, the layer's
+ * own lrefs not counted; none for the library's own datatypes, which the program never frees)
+ * are marked unbacked. Before, every free of the program reached the fresh library, which then
+ * counted below zero at the second one (MPICH: assertion "ref_count >= 0"; Open MPI: the object
+ * freed while still in use, a corrupted heap: tests/mpi/ckpt/rst_getrefs). */
+void pml_vh_restart_refs(void);
+/* The program frees its handle v (MPI_Errhandler_free, MPI_Group_free, MPI_Type_free,
+ * MPI_Info_free, MPI_Op_free: generated): 1 when one of its unbacked references is taken (the
+ * library is not to be called; the caller releases the handle as after a free that succeeded),
+ * else 0 (the library frees its reference). */
+int pml_vh_unbacked_take(uintptr_t v);
 void pml_vh_update(uintptr_t v, uintptr_t real);
 /* v's real handle no longer maps back to it (the program freed it; the layer holds it for requests
  * that use it, and the library may hand the real one out again once they are done). */

@@ -1135,6 +1135,8 @@ static int rebuild(struct pml_replay_stats *rs, double *t2, double *t3, char *er
     /* the datatypes and communicators only views, persistent requests and pending receives
      * still use, once those are made again */
     pml_vh_free_layer_held();
+    /* the program's references to a handle beyond the one the replay made (layer.h) */
+    pml_vh_restart_refs();
     pml_lower_restored(); /* handles convert again (a failure above ends the rank) */
     *t3 = revive_mono_ns() / 1e6;
     if (pml_L.MPI_Barrier((MPI_Comm)pml_lower_world()) != MPI_SUCCESS) {

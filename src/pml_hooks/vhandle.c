@@ -171,6 +171,7 @@ static uint32_t vh_alloc(int kind, uintptr_t real)
     h->kind = (uint16_t)kind;
     h->flags = 0;
     h->lrefs = 0;
+    h->unbacked = 0;
     h->rec = -1;
     h->aux = h->info = NULL;
     if (kind != PML_REQ && kind != PML_MSG && real) /* 0: the real one comes later (an update) */
@@ -369,6 +370,36 @@ void pml_vh_release(uintptr_t v)
     h->next_free = free_head;
     free_head = decode(v);
     pml_vh_unlock();
+}
+
+/* layer.h. The keyvals' flags are bits (keyvals.c), requests and messages are never handed out
+ * twice. */
+void pml_vh_restart_refs(void)
+{
+    for (uint32_t i = 1; i < pml_vh_used; i++) {
+        struct pml_vh *h = &pml_vh_tab[i];
+        h->unbacked = 0;
+        if (!h->kind || h->kind == PML_REQ || h->kind == PML_MSG || h->kind == PML_KEYVAL ||
+            !h->real || h->flags <= h->lrefs || pml_real_is_predef(h->real) ||
+            (h->kind == PML_TYPE && pml_type_library_owned(h->real)))
+            continue;
+        h->unbacked = h->flags - h->lrefs;
+        revive_log_debug("handle %#lx: the program holds %u references the fresh library does not count",
+                         (unsigned long)pml_vh_handle(i), h->unbacked);
+    }
+}
+
+int pml_vh_unbacked_take(uintptr_t v)
+{
+    struct pml_vh *h = pml_vh_of(v);
+    if (!h || !h->kind)
+        return 0;
+    pml_vh_lock();
+    int taken = h->unbacked > 0 && h->flags > 0;
+    if (taken)
+        h->unbacked--;
+    pml_vh_unlock();
+    return taken;
 }
 
 void pml_vh_unmap(uintptr_t v)
