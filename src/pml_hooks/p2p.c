@@ -9,9 +9,12 @@
 #include <limits.h>
 #include <string.h>
 
+/* before MPI_Init (the table entry NAME of the lower half the call needs is still NULL): the
+ * rank stopped naming the program's call itself, not NAME (MPI_Grequest_start was "MPI_Wait was
+ * called before MPI_Init": diffrev46 R-L6) */
 #define READY(name)                                                                           \
     if (__builtin_expect(pml_L.name == NULL, 0))                                              \
-    return pml_not_ready(#name)
+    return pml_not_ready(__func__)
 
 int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,
                  void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,

@@ -17,9 +17,12 @@
 
 uint32_t pml_rq_npairs;
 
+/* before MPI_Init (the table entry NAME of the lower half the call needs is still NULL): the
+ * rank stopped naming the program's call itself, not NAME (MPI_Grequest_start was "MPI_Wait was
+ * called before MPI_Init": diffrev46 R-L6) */
 #define READY(name)                                                                           \
     if (__builtin_expect(pml_L.name == NULL, 0))                                              \
-    return pml_not_ready(#name)
+    return pml_not_ready(__func__)
 
 /* Half i completed (Revive's DONE or the lower half's): its status taken, its entry dropped. */
 static void half_done(struct pml_req *p, int i, const MPI_Status *st)

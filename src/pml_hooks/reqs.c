@@ -332,9 +332,12 @@ void pml_status_set(MPI_Status *st, int source, int tag, int error, uint64_t byt
 }
 
 /* ---- entry points ----------------------------------------------------------------------- */
+/* before MPI_Init (the table entry NAME of the lower half the call needs is still NULL): the
+ * rank stopped naming the program's call itself, not NAME (MPI_Grequest_start was "MPI_Wait was
+ * called before MPI_Init": diffrev46 R-L6) */
 #define READY(name)                                                                           \
     if (__builtin_expect(pml_L.name == NULL, 0))                                              \
-    return pml_not_ready(#name)
+    return pml_not_ready(__func__)
 
 int MPI_Wait(MPI_Request *request, MPI_Status *status)
 {
