@@ -276,11 +276,18 @@ int filem_files_remove_made(const char *path, const struct filem_files_keep *k, 
      * its name, so then the rest is removed as in a saved directory */
     char to[PATH_MAX];
     struct stat st;
-    if (tag && (!k || k->n == 0) && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        set_aside(pfd, name, path, tag, to, sizeof to) == 0) {
+    if (tag && (!k || k->n == 0) && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        int e = set_aside(pfd, name, path, tag, to, sizeof to);
         close(pfd);
-        said_add(&mg, "moved aside, made since the snapshot and used by no process: %s%s -> %s "
-                 "(remove it once it is not needed)", path, S_ISDIR(st.st_mode) ? "/" : "", to);
+        const char *slash_if_dir = S_ISDIR(st.st_mode) ? "/" : "";
+        if (e == 0)
+            said_add(&mg, "moved aside, made since the snapshot and used by no process: %s%s -> %s "
+                     "(remove it once it is not needed)", path, slash_if_dir, to);
+        else /* a name too long for the tag, a mount point (EBUSY), a parent that refuses:
+              * removing it instead could empty a volume mounted there (diffrev47 R-L3) */
+            said_add(&mg, "left %s%s, made since the snapshot: it cannot be moved aside to %s.%s "
+                     "(%s); move it away yourself if the program must not find it", path,
+                     slash_if_dir, path, tag, strerror(-e));
         return 0;
     }
     int kept = remove_but_kept(pfd, name, path, &mg);

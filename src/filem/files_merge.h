@@ -36,12 +36,15 @@ int filem_files_merge(const char *from, const char *into, const struct filem_fil
  * job made it since. When no process uses anything in it (k) and TAG is not NULL, it is moved
  * aside whole in its directory, to PATH.TAG (PATH.TAG.2 ... when that name is taken; never over
  * anything): a restart from the wrong snapshot, or one that fails after this, loses nothing
- * (diffrev46 R-L5). Otherwise (in use, TAG NULL, or the rename refused) it is removed but what
- * running processes use in it (k), with the directories holding that. One phrase into said
- * ("; " before it when said holds some): "moved aside, made since the snapshot and used by no
- * process: PATH/ -> PATH.TAG (remove it once it is not needed)", or "removed, made since the
- * snapshot and used by no process: PATH/ (with all in it)", kept entries as the merge names them.
- * How many entries were kept. */
+ * (diffrev46 R-L5); when the rename is refused (a name too long for the tag, a mount point, a
+ * parent that refuses) it is left where it is, never removed (diffrev47 R-L3). When a process
+ * uses something in it (or TAG is NULL) it is removed but what running processes use in it (k),
+ * with the directories holding that. One phrase into said ("; " before it when said holds
+ * some): "moved aside, made since the snapshot and used by no process: PATH/ -> PATH.TAG (remove
+ * it once it is not needed)", "left PATH/, made since the snapshot: it cannot be moved aside to
+ * PATH.TAG (WHY); move it away yourself if the program must not find it", or "removed, made
+ * since the snapshot and used by no process: PATH/ (with all in it)", kept entries as the merge
+ * names them. How many entries were kept. */
 int filem_files_remove_made(const char *path, const struct filem_files_keep *k, const char *tag,
                             char *said, size_t saidlen);
 

@@ -22,6 +22,7 @@
 #include "common/fault.h"
 #include "crs/base/relocated.h"
 #include "filem/filem.h"
+#include "filem/files_merge.h"
 #include "filem/files_save.h"
 #include "snapc_test.h"
 
@@ -707,6 +708,48 @@ static void test_readonly_dir(void)
         fprintf(stderr, "test_readonly_dir: status %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/* A PATH missing at the snapshot and made since (files.absent): moved aside whole when nobody uses
+ * it; left, never removed, when the move is refused (diffrev47 R-L3: a name too long for the
+ * tag, a mount point, were removed whole) */
+static void test_set_aside(void)
+{
+    char p[PATH_MAX], said[4096], want[2 * PATH_MAX + 128];
+    CHECK_EQ(chdir(base), 0);
+    CHECK_EQ(mkdir("aside", 0700), 0);
+    CHECK_EQ(mkdir("aside/out", 0700), 0);
+    put("aside/out/result", "r\n", 0600);
+    snprintf(p, sizeof p, "%s/aside/out", base);
+    said[0] = 0;
+    CHECK_EQ(filem_files_remove_made(p, NULL, "revive-made-after-4", said, sizeof said), 0);
+    CHECK(slurp("aside/out.revive-made-after-4/result") && st_of("aside/out").st_mode == 0);
+    snprintf(want, sizeof want, "moved aside, made since the snapshot and used by no process: %s/ -> "
+             "%s.revive-made-after-4 (remove it once it is not needed)", p, p);
+    CHECK_STR_CONTAINS(said, want);
+    /* the name taken: the next one, the first untouched */
+    CHECK_EQ(mkdir("aside/out", 0700), 0);
+    said[0] = 0;
+    CHECK_EQ(filem_files_remove_made(p, NULL, "revive-made-after-4", said, sizeof said), 0);
+    CHECK(slurp("aside/out.revive-made-after-4/result"));
+    CHECK(S_ISDIR(st_of("aside/out.revive-made-after-4.2").st_mode));
+    /* a name the tag makes too long (NAME_MAX): left as it is, said */
+    char longname[241];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    snprintf(p, sizeof p, "aside/%s", longname);
+    CHECK_EQ(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "aside/%s/result", longname);
+    put(p, "kept\n", 0600);
+    snprintf(p, sizeof p, "%s/aside/%s", base, longname);
+    said[0] = 0;
+    CHECK_EQ(filem_files_remove_made(p, NULL, "revive-made-after-4", said, sizeof said), 0);
+    snprintf(want, sizeof want, "aside/%s/result", longname);
+    CHECK(slurp(want) && !strcmp(slurp(want), "kept\n"));
+    snprintf(want, sizeof want, "left %s/, made since the snapshot: it cannot be moved aside to ", p);
+    CHECK_STR_CONTAINS(said, want);
+    CHECK_STR_CONTAINS(said, "(File name too long); move it away yourself");
+    CHECK(!strstr(said, "removed"));
+}
+
 int main(void)
 {
     snprintf(base, sizeof base, "%s/revive-test-files-XXXXXX",
@@ -725,6 +768,7 @@ int main(void)
     test_link_given();
     test_in_place();
     test_readonly_dir();
+    test_set_aside();
     char c[PATH_MAX + 16];
     snprintf(c, sizeof c, "rm -rf '%s'", base);
     if (system(c) != 0)
