@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
+#include <limits.h>
 #include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -658,10 +659,44 @@ int MPI_Pcontrol(const int level, ...)
     return pml_L.MPI_Pcontrol(level);
 }
 
+/* MPICH 4's MPI_Type_get_envelope_c in the lower half (pml_lower_sym's cache; (void *)1: the
+ * library has none, Open MPI 4.1) */
+typedef int envelope_c_fn(MPI_Datatype, MPI_Count *, MPI_Count *, MPI_Count *, MPI_Count *, int *);
+static void *envelope_c;
+
+static int count_to_int(MPI_Count c)
+{
+    return c > INT_MAX ? INT_MAX : (int)c;
+}
+
+int pml_type_envelope(uintptr_t real, int *ni, int *na, int *nd, int *comb, int *large)
+{
+    void *f = pml_lower_sym(&envelope_c, NULL, "MPI_Type_get_envelope_c");
+    if (!f && pml_lower_handle)
+        f = pml_lower_keep(&envelope_c, (void *)1);
+    if (large)
+        *large = 0;
+    if (f && f != (void *)1) {
+        MPI_Count ci = 0, ca = 0, cl = 0, cd = 0;
+        int rc = ((envelope_c_fn *)f)((MPI_Datatype)real, &ci, &ca, &cl, &cd, comb);
+        if (rc == MPI_SUCCESS && cl == 0) /* the int form takes it: its answers, as always */
+            return pml_L.MPI_Type_get_envelope((MPI_Datatype)real, ni, na, nd, comb);
+        if (rc == MPI_SUCCESS) {
+            *ni = count_to_int(ci);
+            *na = count_to_int(ca);
+            *nd = count_to_int(cd);
+            if (large)
+                *large = cl > 0;
+        }
+        return rc;
+    }
+    return pml_L.MPI_Type_get_envelope((MPI_Datatype)real, ni, na, nd, comb);
+}
+
 static int type_combiner(uintptr_t real)
 {
     int ni, na, nd, comb = MPI_COMBINER_NAMED;
-    pml_L.MPI_Type_get_envelope((MPI_Datatype)real, &ni, &na, &nd, &comb);
+    pml_type_envelope(real, &ni, &na, &nd, &comb, NULL);
     return comb;
 }
 

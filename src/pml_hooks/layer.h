@@ -243,6 +243,14 @@ uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k);
  * MPI_COMBINER_F90_REAL/_COMPLEX/_INTEGER; MPI_Type_match_size's are named). Told by the type's
  * own combiner, whatever call the layer first met it through (layer.c). */
 int pml_type_library_owned(uintptr_t real);
+/* The envelope of the lower half's datatype REAL (MPI_Type_get_envelope's four answers), asked
+ * through MPI_Type_get_envelope_c where the library has it (MPICH 4): its int form refuses, and
+ * fatally, a type made by a large-count constructor (MPI_Type_vector_c ...: "use
+ * MPI_Type_get_envelope_c", rst_attr-mpich in the CI of 162dd921). *large (may be NULL) is set
+ * when the type holds large counts: its contents then come only through
+ * MPI_Type_get_contents_c. Counts past INT_MAX read as INT_MAX. MPI_SUCCESS or the library's
+ * error code. */
+int pml_type_envelope(uintptr_t real, int *ni, int *na, int *nd, int *comb, int *large);
 uintptr_t pml_r2v(int kind, uintptr_t real);   /* the same for callbacks (no new reference) */
 /* An attribute callback's handle. The library may call one for an object the program never had
  * (MPICH's MPI_Win_allocate duplicates the communicator, attributes and their callbacks

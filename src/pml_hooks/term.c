@@ -62,11 +62,12 @@ static long leak_bound;
  * yaksa's line through. */
 static long derived_in(MPI_Datatype t, int depth)
 {
-    int ni = 0, na = 0, nd = 0, comb = 0;
+    int ni = 0, na = 0, nd = 0, comb = 0, large = 0;
     if (depth > 8 || pml_type_library_owned(PML_H(t)))
         return 0;
-    if (pml_L.MPI_Type_get_envelope(t, &ni, &na, &nd, &comb) != MPI_SUCCESS || nd <= 0 ||
-        ni > 256 || na > 256 || nd > 16)
+    /* a large-count type's contents only come through MPI_Type_get_contents_c: itself alone */
+    if (pml_type_envelope(PML_H(t), &ni, &na, &nd, &comb, &large) != MPI_SUCCESS || large ||
+        nd <= 0 || ni > 256 || na > 256 || nd > 16)
         return 1;
     int is[256];
     MPI_Aint as[256];
