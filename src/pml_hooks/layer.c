@@ -679,8 +679,6 @@ int pml_type_envelope(uintptr_t real, int *ni, int *na, int *nd, int *comb, int 
     if (f && f != (void *)1) {
         MPI_Count ci = 0, ca = 0, cl = 0, cd = 0;
         int rc = ((envelope_c_fn *)f)((MPI_Datatype)real, &ci, &ca, &cl, &cd, comb);
-        if (rc == MPI_SUCCESS && cl == 0) /* the int form takes it: its answers, as always */
-            return pml_L.MPI_Type_get_envelope((MPI_Datatype)real, ni, na, nd, comb);
         if (rc == MPI_SUCCESS) {
             *ni = count_to_int(ci);
             *na = count_to_int(ca);
@@ -708,13 +706,15 @@ static int type_combiner(uintptr_t real)
  * at --term (Open MPI: MPI_ERR_TYPE, fatal; MPICH: MPI_Finalize aborts freeing it again:
  * diffrev45 R-H1, R-M2). An envelope the library does not give (it should always) counts as
  * owned: a type left unfreed costs a leak line, a wrong free aborts the job. */
-int pml_type_library_owned(uintptr_t real)
+static int combiner_library_owned(int comb)
 {
-    if (pml_real_is_predef(real))
-        return 1;
-    int comb = type_combiner(real);
     return comb == MPI_COMBINER_NAMED || comb == MPI_COMBINER_F90_REAL ||
            comb == MPI_COMBINER_F90_COMPLEX || comb == MPI_COMBINER_F90_INTEGER;
+}
+
+int pml_type_library_owned(uintptr_t real)
+{
+    return pml_real_is_predef(real) || combiner_library_owned(type_combiner(real));
 }
 
 /* An f90 type new to the layer (the program never made it itself, or a thread that got it at
@@ -750,8 +750,10 @@ static void record_f90(uintptr_t real, int comb, uintptr_t v)
  * when the program freed it meanwhile. */
 uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k)
 {
-    if (pml_type_library_owned(real)) {
-        int comb = type_combiner(real), claim = 0;
+    /* the combiner asked once: it decides ownership, the record, and a view copy's kind */
+    int comb = pml_real_is_predef(real) ? MPI_COMBINER_NAMED : type_combiner(real);
+    if (combiner_library_owned(comb)) {
+        int claim = 0;
         if (comb == MPI_COMBINER_NAMED)
             return pml_get(PML_TYPE, real); /* predefined: no handle of the layer's, no record */
         uintptr_t v = pml_get_claim(PML_TYPE, real, &claim);
@@ -763,7 +765,7 @@ uintptr_t pml_type_handed_out(uintptr_t real, int fid, uintptr_t from, int k)
     /* a view's copy is made again as the library made it: MPICH 4.0's ROMIO a contiguous type of
      * one, Open MPI's ompio a duplicate (the combiner is what the program can see) */
     if (fid == PML_FID_MPI_File_get_view)
-        k = type_combiner(real);
+        k = comb;
     struct pml_rec *R = pml_rec_open(fid);
     pml_rec_handle(R, from);
     pml_rec_scalar(R, &k, sizeof k);
