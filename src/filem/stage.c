@@ -133,8 +133,7 @@ static void local_note_jobdir(const char *cachejob, const char *shared_jobdir)
         return;
     if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
         unlink(path);
-    revive_fd_disown(fd); /* (outside a rank no close of the MPI layer's does it) */
-    close(fd);
+    revive_close_owned(fd); /* (outside a rank no close of the MPI layer's does it) */
 }
 
 int filem_local_seq_dir(const char *local, const char *seqdir, int create, char *out, size_t len,
