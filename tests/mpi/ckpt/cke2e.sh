@@ -29,13 +29,23 @@ fail=0
 trap 'if [ $fail != 0 ]; then echo "work folder kept for inspection: $tmp"; else rm -rf "$tmp"; fi' EXIT
 cd "$tmp" || exit 1
 
-# coord_under PID: the revive-coord process below PID (the background job), if any
+# coord_under PID: the job's coordinator below PID (the background job), if any: the revive-coord
+# process with its socket coord.PID in REVIVE_SOCKET_DIR. (A process named revive-coord was not
+# enough: the wrapper's ^C sentinel ran as one until it ended, before the wrapper execs the
+# coordinator, and the CI of 49673d54 checkpointed it: "there is no process".)
 coord_under() {
-    ps -e -o pid=,ppid=,comm= | awk -v top="$1" '
-        { ppid[$1] = $2; comm[$1] = $3 }
-        END { for (p in comm) if (comm[p] == "revive-coord") {
-                  q = p; while (q > 1 && q != top) q = ppid[q]
-                  if (q == top) { print p; exit } } }'
+    local s p q comm
+    for s in "$REVIVE_SOCKET_DIR"/coord.*; do
+        [ -S "$s" ] || continue
+        p=${s##*/coord.} q=$p
+        read -r comm 2>/dev/null </proc/$p/comm && [ "$comm" = revive-coord ] || continue
+        while [ "$q" -gt 1 ] && [ "$q" != "$1" ]; do
+            q=$(awk '/^PPid:/ { print $2 }' /proc/$q/status 2>/dev/null) || break
+            [ -n "$q" ] || break
+        done
+        [ "$q" = "$1" ] && { echo "$p"; return 0; }
+    done
+    return 1
 }
 # rand_sleep MAX: sleeps a random number of milliseconds in 0..MAX
 rand_sleep() { local ms; ms=$(shuf -i 0-"$1" -n 1); sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"; }
