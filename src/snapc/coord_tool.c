@@ -361,6 +361,40 @@ void coord_act_done(const struct snapc_action *a)
     coord_send_done(i, a->status, a->text, 1);
 }
 
+/* 1 when client i is among n in list */
+static int among(const int *list, int n, int i)
+{
+    for (int k = 0; k < n; k++)
+        if (list[k] == i)
+            return 1;
+    return 0;
+}
+
+/* 1 when tool i's request is one EPOCH answers. The actions of an event run once the protocol
+ * has moved on: the commit that ends an epoch starts the next one for the requests queued behind
+ * it (--wait) in the same event, so "every tool that asked" at the ended epoch's Established
+ * held those queued ones, which printed it as their own phase, before their own Requested
+ * (newuser47 L2), and a queued --no-wait-stage one got the ended epoch's answer. */
+static int of_epoch(uint32_t epoch, int i)
+{
+    const struct snapc_proto *p = &coord.p;
+    if (coord.c[i].kind != C_TOOL || !coord.c[i].asked || coord.c[i].done_deferred)
+        return 0;
+    if (epoch == p->epoch && p->phase != SNAPC_P_IDLE)
+        return among(p->clients, p->nclients, i);
+    return epoch == p->ended.epoch && among(p->ended.clients, p->ended.nclients, i);
+}
+
+/* 1 when tool i waits for a later epoch than EPOCH: queued behind it, or its own begun since */
+static int after_epoch(uint32_t epoch, int i)
+{
+    const struct snapc_proto *p = &coord.p;
+    if (coord.c[i].kind != C_TOOL || !coord.c[i].asked || coord.c[i].done_deferred)
+        return 0;
+    return among(p->next_clients, p->nnext, i) ||
+           (p->epoch != epoch && p->phase != SNAPC_P_IDLE && among(p->clients, p->nclients, i));
+}
+
 void coord_act_progress(const struct snapc_action *a)
 {
     /* the phase of an epoch that has ended already (a queued request began the next) */
@@ -371,24 +405,24 @@ void coord_act_progress(const struct snapc_action *a)
     char line[sizeof a->text];
     snapc_fmt(line, sizeof line, "%s", a->text);
     for (int i = 0; i < coord.nc; i++)
-        if (coord.c[i].kind == C_TOOL && coord.c[i].asked && (coord.c[i].tool_flags & SNAPC_TOOL_STATUS) &&
-            !coord.c[i].done_deferred)
+        if (of_epoch(a->epoch, i) && (coord.c[i].tool_flags & SNAPC_TOOL_STATUS))
             coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
-    if (a->arg == SNAPC_PHASE_RECOVERED && coord.p.phase == SNAPC_P_STAGE)
-        /* node-local first: a tool that does not wait for the staging has its answer now */
+    if (a->arg == SNAPC_PHASE_ESTABLISHED || a->arg == SNAPC_PHASE_NO_CKPT) {
+        /* a request queued behind it hears that the checkpoint ahead ended, in words that are
+         * no phase of its own (it said "Queued (after the checkpoint in progress, sequence N)") */
+        snapc_fmt(line, sizeof line, "the checkpoint ahead of this one (sequence %llu) %s",
+                  (unsigned long long)a->seq,
+                  a->arg == SNAPC_PHASE_ESTABLISHED ? "is committed" : "ended without a snapshot");
         for (int i = 0; i < coord.nc; i++)
-            if (coord.c[i].kind == C_TOOL && coord.c[i].asked &&
-                (coord.c[i].tool_flags & SNAPC_TOOL_NOWAIT_STAGE) && !coord.c[i].done_deferred)
+            if (after_epoch(a->epoch, i) && (coord.c[i].tool_flags & SNAPC_TOOL_STATUS))
+                coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
+    }
+    if (a->arg == SNAPC_PHASE_RECOVERED && coord.p.phase == SNAPC_P_STAGE && a->epoch == coord.p.epoch)
+        /* node-local first: a tool that does not wait for the staging has its answer now (its
+         * own epoch's: not one queued behind it) */
+        for (int i = 0; i < coord.nc; i++)
+            if (of_epoch(a->epoch, i) && (coord.c[i].tool_flags & SNAPC_TOOL_NOWAIT_STAGE))
                 coord_send_done(i, 0, NULL, 1);
-}
-
-/* 1 when client i is among n in list */
-static int among(const int *list, int n, int i)
-{
-    for (int k = 0; k < n; k++)
-        if (list[k] == i)
-            return 1;
-    return 0;
 }
 
 /* The user interrupted ckpt-mpirun (^C) after its request was sent: the request is withdrawn

@@ -374,6 +374,8 @@ static void save_ended(struct snapc_proto *p)
     for (int r = 0; r < p->nranks; r++)
         s->bytes += p->r[r].bytes;
     memcpy(s->t_phase, p->t_phase, sizeof s->t_phase);
+    memcpy(s->clients, p->clients, (size_t)p->nclients * sizeof *s->clients);
+    s->nclients = p->nclients;
 }
 
 /* Ends the epoch without a snapshot: every live rank is released. */
@@ -1169,6 +1171,8 @@ static void drop_client(int *list, int *n, int c)
 static int h_cancel(struct snapc_proto *p, const struct snapc_event *ev)
 {
     drop_client(p->clients, &p->nclients, ev->u.req.client);
+    /* (its connection's slot may be another tool's next: never one an ended epoch answers) */
+    drop_client(p->ended.clients, &p->ended.nclients, ev->u.req.client);
     for (int i = 0; i < p->nnext; i++)
         if (p->next_clients[i] == ev->u.req.client) {
             size_t rest = (size_t)(p->nnext - i - 1);

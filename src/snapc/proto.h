@@ -184,6 +184,8 @@ struct snapc_rank_rec {
     int proxied;                  /* STAGE_FOR sent to holder for it this epoch */
 };
 
+#define SNAPC_MAX_CLIENTS 64
+
 /* The numbers of an epoch that has ended, as its requesters' answers report them: a queued
  * request may start the next epoch before those answers are sent. */
 struct snapc_epoch_summary {
@@ -195,9 +197,12 @@ struct snapc_epoch_summary {
     uint32_t flags;  /* SNAPC_TOOL_TERM / STOP / SAVE_SHARED it was taken with: the requests that
                       * shared it (--wait) learn from it how the job was left */
     int64_t t_phase[SNAPC_PHASE_COUNT];
+    int clients[SNAPC_MAX_CLIENTS]; /* the tools it answers: its phases are told to them alone,
+                                     * not to the requests queued behind it, which the next
+                                     * epoch's actions may have made current already (newuser47
+                                     * L2: a queued --status printed this one's "Established") */
+    int nclients;
 };
-
-#define SNAPC_MAX_CLIENTS 64
 #define SNAPC_DEFAULT_TIMEOUT_S 120
 #define SNAPC_DEFAULT_CAPTURE_TIMEOUT_S 1800
 
