@@ -161,16 +161,16 @@ int filem_sweep_temps(const char *sd, int writers_here, struct filem_local_gc_st
  * writer, and a sequence the shared directory does not hold committed that had one: cut short
  * while its ranks wrote; one whose copy to shared storage failed keeps its complete images, issue
  * 9): committed copies stay, whatever their age (filem_local_gc_dead). */
-static void gc_job(const char *local, const char *name, time_t oldest_ok, int dead_only,
-                   struct filem_local_gc_stats *s, filem_local_gc_report report, void *arg)
+static int gc_job(const char *local, const char *name, time_t oldest_ok, int dead_only,
+                  struct filem_local_gc_stats *s, filem_local_gc_report report, void *arg)
 {
     char cj[PATH_MAX], note[PATH_MAX], sjob[PATH_MAX] = "";
     if ((size_t)snprintf(cj, sizeof cj, "%s/%s", local, name) >= sizeof cj ||
         (size_t)snprintf(note, sizeof note, "%s/%s", cj, FILEM_LOCAL_JOBDIR_NAME) >= sizeof note)
-        return;
+        return 0;
     struct stat st;
     if (lstat(cj, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-        return;
+        return 0;
     s->jobs++;
     FILE *f = fopen(note, "re");
     if (f) {
@@ -182,17 +182,18 @@ static void gc_job(const char *local, const char *name, time_t oldest_ok, int de
     if (sjob[0] && filem_job_alive(sjob)) {
         s->kept++;
         say(report, arg, cj, -1, 0, "its job runs");
-        return;
+        return 1;
     }
     int shared_there = sjob[0] && stat(sjob, &st) == 0 && S_ISDIR(st.st_mode);
-    int old = newest_in(cj) <= oldest_ok;
+    /* (the age bound is not dead_only's: the walk of every file it takes is not made for it) */
+    int old = !dead_only && !shared_there && newest_in(cj) <= oldest_ok;
     int jfd = open(cj, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (jfd < 0)
-        return;
+        return 0;
     DIR *d = opendir(cj);
     if (!d) {
         close(jfd);
-        return;
+        return 0;
     }
     for (struct dirent *e; (e = readdir(d));) {
         long long q = filem_local_seq_name(e->d_name);
@@ -246,6 +247,50 @@ static void gc_job(const char *local, const char *name, time_t oldest_ok, int de
         s->jobs_gone++;
         say(report, arg, cj, -1, 1, "nothing left");
     }
+    return 0;
+}
+
+/* LOCAL's list of the job caches to sweep, "" when its path is too long */
+static void unswept_dir(char *out, size_t len, const char *local)
+{
+    if ((size_t)snprintf(out, len, "%s/%s", local, FILEM_LOCAL_UNSWEPT_NAME) >= len)
+        out[0] = 0;
+}
+
+static int job_name_ok(const char *job)
+{
+    return !strncmp(job, "revive_global_snapshot_", 23) && !strchr(job, '/');
+}
+
+/* JOB's entry goes once a sweep found its job ended and swept its cache (or the cache gone) */
+static void unswept_drop(const char *local, const char *job)
+{
+    char reg[PATH_MAX], e[PATH_MAX];
+    unswept_dir(reg, sizeof reg, local);
+    if (reg[0] && (size_t)snprintf(e, sizeof e, "%s/%s", reg, job) < sizeof e)
+        unlink(e);
+}
+
+/* No list yet (the first job on this node since Revive kept one, or the list removed): every
+ * job cache there is listed, so that one sweep takes what caches made before hold. 0 or -errno
+ * (LOCAL not readable). */
+static int unswept_begin(const char *local)
+{
+    char reg[PATH_MAX];
+    struct stat st;
+    unswept_dir(reg, sizeof reg, local);
+    if (!reg[0])
+        return -ENAMETOOLONG;
+    if (lstat(reg, &st) == 0)
+        return 0;
+    DIR *d = opendir(local);
+    if (!d)
+        return -errno;
+    for (struct dirent *x; (x = readdir(d));)
+        if (job_name_ok(x->d_name))
+            filem_local_unswept_add(local, x->d_name);
+    closedir(d);
+    return mkdir(reg, 0700) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc_stats *st,
@@ -262,8 +307,9 @@ int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc
     if (!d)
         return -errno;
     for (struct dirent *e; (e = readdir(d));)
-        if (!strncmp(e->d_name, "revive_global_snapshot_", 23))
-            gc_job(local, e->d_name, oldest_ok, 0, &s, report, arg);
+        if (!strncmp(e->d_name, "revive_global_snapshot_", 23) &&
+            !gc_job(local, e->d_name, oldest_ok, 0, &s, report, arg))
+            unswept_drop(local, e->d_name); /* swept: more than the start's sweep takes */
     closedir(d);
     if (st)
         *st = s;
@@ -275,18 +321,22 @@ int filem_local_gc_dead(const char *local, const char *job, struct filem_local_g
     struct filem_local_gc_stats s = {0};
     int e = 0;
     if (job) {
-        if (strncmp(job, "revive_global_snapshot_", 23) != 0 || strchr(job, '/'))
+        if (!job_name_ok(job))
             e = -EINVAL;
-        else
-            gc_job(local, job, 0, 1, &s, NULL, NULL);
-    } else {
-        DIR *d = opendir(local);
+        else if (!gc_job(local, job, 0, 1, &s, NULL, NULL))
+            unswept_drop(local, job);
+    } else if ((e = unswept_begin(local)) == 0) {
+        /* the listed caches only: the cost of a job's start does not grow with the cache
+         * (start47: 170 ended jobs' caches, 38-53 ms of CPU a start, 14-18 with none) */
+        char reg[PATH_MAX];
+        unswept_dir(reg, sizeof reg, local);
+        DIR *d = opendir(reg);
         if (!d) {
             e = -errno;
         } else {
             for (struct dirent *x; (x = readdir(d));)
-                if (!strncmp(x->d_name, "revive_global_snapshot_", 23))
-                    gc_job(local, x->d_name, 0, 1, &s, NULL, NULL);
+                if (job_name_ok(x->d_name) && !gc_job(local, x->d_name, 0, 1, &s, NULL, NULL))
+                    unlinkat(dirfd(d), x->d_name, 0);
             closedir(d);
         }
     }

@@ -117,11 +117,28 @@ int filem_local_holds_job(const char *jobname)
     return access(c, F_OK) == 0;
 }
 
+/* (here, not in local_gc.c: revive-restart-rank builds this file without that one) */
+int filem_local_unswept_add(const char *local, const char *job)
+{
+    char reg[PATH_MAX], e[PATH_MAX];
+    if (strncmp(job, JOB_PREFIX, strlen(JOB_PREFIX)) != 0 || strchr(job, '/') ||
+        (size_t)snprintf(reg, sizeof reg, "%s/%s", local, FILEM_LOCAL_UNSWEPT_NAME) >= sizeof reg ||
+        (size_t)snprintf(e, sizeof e, "%s/%s", reg, job) >= sizeof e)
+        return -ENAMETOOLONG;
+    if (mkdir(reg, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    /* a symbolic link: no descriptor (a rank's agent makes it, inside the application) */
+    if (symlink(job, e) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
 /* The cache of a job names its shared job directory (FILEM_LOCAL_JOBDIR_NAME), so that the
  * cache's garbage collection (local_gc.c) can tell a redundant copy from the only one. Written
  * once (O_EXCL: the node's other ranks find it there); a failure only leaves the cache to the
  * age rule. */
-static void local_note_jobdir(const char *cachejob, const char *shared_jobdir)
+static void local_note_jobdir(const char *local, const char *job, const char *cachejob,
+                              const char *shared_jobdir)
 {
     char path[PATH_MAX + 32], text[PATH_MAX + 2];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", cachejob, FILEM_LOCAL_JOBDIR_NAME) >= sizeof path ||
@@ -134,6 +151,9 @@ static void local_note_jobdir(const char *cachejob, const char *shared_jobdir)
     if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
         unlink(path);
     revive_close_owned(fd); /* (outside a rank no close of the MPI layer's does it) */
+    /* a new job cache: listed for the sweep of a later job's start, should this job end without
+     * sweeping it (its coordinator killed); a failure leaves it to the agents' sweep at a commit */
+    filem_local_unswept_add(local, job);
 }
 
 int filem_local_seq_dir(const char *local, const char *seqdir, int create, char *out, size_t len,
@@ -185,7 +205,7 @@ int filem_local_seq_dir(const char *local, const char *seqdir, int create, char 
     }
     e = private_dir(jobdir, create, err, errlen);
     if (e == 0 && create)
-        local_note_jobdir(jobdir, buf);
+        local_note_jobdir(local, job, jobdir, buf);
     if (e == 0)
         e = private_dir(out, create, err, errlen);
     return e;

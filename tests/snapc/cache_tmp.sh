@@ -84,6 +84,11 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare --pid --fork t
 else
     echo "skip: a writer in another pid namespace (needs root and unshare --pid)"
 fi
+# (that cache made by hand is listed for the sweep of a job's start, as the rank that makes a
+# job's cache lists it: filem/local_gc.h; job a's start swept it once, its live writer's file kept)
+[ -d "$cache/.unswept" ] || fail "no list of the caches to sweep in $cache after jobs a and b"
+ln -sfn revive_global_snapshot_1 "$cache/.unswept/revive_global_snapshot_1"
+[ -L "$cache/.unswept/revive_global_snapshot_$B.ckpt" ] || fail "b: its cache is not listed for the sweep after kill -9 of mpirun"
 start_job c 2 --iters 20 --sleep-us 500
 wait $JOB; st=$?
 [ $st = 0 ] || { fail "c: status $st"; tail -n 3 "$W/c.err"; }
@@ -92,6 +97,7 @@ left=$(tmps "$cache/revive_global_snapshot_$B.ckpt")
 [ ! -d "$cache/revive_global_snapshot_$B.ckpt/0" ] || fail "b: the uncommitted sequence 0 is still in the cache"
 grep -Eq "node-local cache: removed [34] partial images and 1 uncommitted sequence of jobs that ended during a checkpoint" "$W/c.err" ||
     { fail "c: mpirun did not say what it removed"; grep "node-local" "$W/c.err"; }
+[ ! -e "$cache/.unswept/revive_global_snapshot_$B.ckpt" ] || fail "b: its cache is still listed for the sweep after the next job's start swept it"
 pass "b: kill -9 of mpirun while rank 1 wrote its image: the next job's start removed its partial image and the uncommitted sequence"
 
 [ -f "$cache/revive_global_snapshot_1/0/.rank_0.img.tmp.$live" ] || fail "a partial image whose writer runs was removed"
