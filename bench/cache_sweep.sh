@@ -26,7 +26,8 @@ u=$(id -u)
      printf 'image' >"$W/shared/$j/0/rank_0.img"
      : >"$W/shared/$j/0/snapshot.meta"
  done)
-REVIVE_SOCKET_DIR=$W/sock COORD=$COORD W=$W N=$N R=$R exec python3 - <<'PY'
+# (not exec: the trap removes the work folder at the end)
+REVIVE_SOCKET_DIR=$W/sock COORD=$COORD W=$W N=$N R=$R python3 - <<'PY'
 import os, resource, statistics, subprocess
 coord, w, n, rounds = os.environ["COORD"], os.environ["W"], int(os.environ["N"]), int(os.environ["R"])
 
