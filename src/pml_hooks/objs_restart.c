@@ -226,11 +226,16 @@ static int written_back(const struct pml_file *f, const char *path)
     return born && born != f->btime_ns; /* the inode number used again by a new file */
 }
 
-/* mpi-scratch-late: between the look at the file at the path and its replace */
+/* mpi-scratch-late: between the look at the file at the path and its replace, 2 s x (1 + the
+ * world rank): writers delayed alike still replaced within milliseconds of each other, before any
+ * rank opened, and two writers' race showed only now and then (diffrev46 R-L1: 1 of 4); staggered,
+ * every writer replaces after the ones before it opened the file, so a second writer of one file
+ * is seen every time. The first wait is more than the ranks' restarts differ by on a loaded
+ * machine. */
 static void scratch_late(void)
 {
     if (pml_restart_fault(REVIVE_FAULT_mpi_scratch_late)) {
-        struct timespec late = { 5, 0 }; /* more than the ranks' restarts differ by on a loaded machine */
+        struct timespec late = { 2 * (1 + (pml_world_rank < 0 ? 0 : pml_world_rank % 32)), 0 };
         nanosleep(&late, NULL);
     }
 }
@@ -249,7 +254,7 @@ static void scratch_late(void)
  * after the snapshot), or the very file open at the snapshot (the original job still running:
  * written_back), is replaced. The look and the replace are two steps: two ranks that both looked
  * before either replaced both replaced it, each opening its own file (R-H2 again), so the restart
- * lets one rank per path and host write (scratch_rounds) before any handle is opened. */
+ * lets one rank per file and node write (scratch_rounds) before any handle is opened. */
 static enum file_found write_back(struct pml_file *f, const char *path, char *why, size_t len)
 {
     if (written_back(f, path))
@@ -300,8 +305,9 @@ done:
 }
 
 /* reopen's look at a MPI_MODE_DELETE_ON_CLOSE file, after scratch_rounds: its writer put it in
- * place; a rank of the same host that holds another handle's copy finds it there. (A copy no
- * writer wrote, as two paths with one key, is written back here, as before the rounds.) */
+ * place; a rank of the same node that holds another handle's copy of that file finds it there.
+ * (A copy no writer wrote, its folder changed between the plan and this look, is written back
+ * here, as before the rounds.) */
 static enum file_found put_scratch(struct pml_file *f, const char *path, char *why, size_t len)
 {
     if (f->comm_rank != 0 || f->scratch_put)
@@ -314,7 +320,7 @@ static enum file_found put_scratch(struct pml_file *f, const char *path, char *w
     return write_back(f, path, why, len);
 }
 
-/* ---- one writer per path and host: scratch_rounds ----
+/* ---- one writer per file, turns only where hosts may share it: scratch_rounds ----
  *
  * Every handle whose rank holds a copy (rank 0 of a MPI_MODE_DELETE_ON_CLOSE file's
  * communicator: each rank of a file opened on MPI_COMM_SELF) may find the file at its path
@@ -323,17 +329,35 @@ static enum file_found put_scratch(struct pml_file *f, const char *path, char *w
  * after the first replace named an unlinked file (R-H2: the ranks no longer shared one file, on
  * either MPI). A marker beside the user's file to claim the write is left behind by a rank killed
  * in the middle and needs cleaning (session 44's claim files); the restart's ranks can agree
- * instead, every one of them being in its restart at this point: they learn which paths each
- * holds copies of and on which host (an exchange on MPI_COMM_WORLD), the lowest rank of each host
- * with a copy of a path writes it back, and the hosts take turns, one round each (the others wait
- * in an MPI_Allreduce, which also carries a refusal to every rank): the first host's writer
- * writes, and a later host's writer finds that file if the folder is shared (written_back: the
- * snapshot's bytes in another file than the snapshot's own) or writes its own copy where the
- * folder is the host's (a node-local /tmp). Nothing is left on the disk but the file; a rank
+ * instead, every one of them being in its restart at this point: they learn where each copy goes
+ * (an exchange on MPI_COMM_WORLD) and one rank writes each file.
+ *
+ * Where a copy goes is told by the folder the path is in, not by the path's text nor the host's
+ * name: within one kernel (one boot_id) the folder's device and inode name it exactly, so the
+ * ranks of one node (or of containers on it, whatever their host names: diffrev46 R-L2) that see
+ * one folder have one writer, and the ranks of containers with folders of their own each have
+ * theirs. Across kernels st_dev means nothing (NFS and Lustre give each client its own), so the
+ * folder's inode and birth time (with the file's name: a "site") are compared: nodes whose
+ * folders differ there (node-local /tmp, $TMPDIR, a local disk) write at once, in one round; only
+ * nodes that may see one shared folder take turns, one round each, ended by an MPI_Allreduce
+ * that also carries a refusal to every rank: the first node's writer writes, and a later node's
+ * writer finds that file if the folder is shared (written_back: the snapshot's bytes in another
+ * file than the snapshot's own) or writes its own copy where the folders only looked alike (the
+ * same image cloned onto several nodes' disks). So the rounds are as many as the most nodes that
+ * may share one folder, not the nodes with a copy (diffrev46 R-M1: per-rank node-local scratch
+ * files were written back node after node). The folder, not the file at the path: a file absent
+ * on every node (a restart on fresh nodes) looks alike everywhere, and a shared file's presence
+ * and size can look different from two NFS clients for a while (their lookup and attribute
+ * caches), which would let both write at once; a folder keeps its inode and birth time. Wrong
+ * only the safe way: two nodes' folders that look alike take turns for nothing (birth times
+ * count only where every node reports one: scratch_plan). Nothing is left on the disk but the file; a rank
  * killed meanwhile ends the restart (its launcher ends the others). */
 
 struct scratch_want {
-    uint64_t host, key;
+    uint64_t node; /* the kernel: boot_id */
+    uint64_t dev;  /* the folder's st_dev: comparable within one node only */
+    uint64_t site; /* the folder's inode, with the file's name */
+    int64_t born;  /* the folder's birth time, 0 where the file system keeps none */
 };
 
 static uint64_t fnv(const char *s, uint64_t h)
@@ -343,13 +367,56 @@ static uint64_t fnv(const char *s, uint64_t h)
     return h;
 }
 
-/* this rank's host, as every rank on it names it */
-static uint64_t host_key(void)
+static uint64_t fnv_u64(uint64_t v, uint64_t h)
 {
+    for (int i = 0; i < 8; i++, v >>= 8)
+        h = (h ^ (v & 0xff)) * 1099511628211ull;
+    return h;
+}
+
+#define FNV0 1469598103934665603ull
+
+/* this rank's kernel: its boot_id, the same for every process (and container) of one boot of
+ * one node, another on every other node whatever its host name; the host name only where no
+ * boot_id can be read */
+static uint64_t node_key(void)
+{
+    char id[64] = "";
+    revive_fd_enter();
+    int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    revive_fd_own(fd);
+    revive_fd_leave();
+    ssize_t n = fd >= 0 ? read(fd, id, sizeof id - 1) : -1;
+    if (fd >= 0)
+        revive_close_owned(fd);
+    if (n > 0) {
+        id[n] = 0;
+        return fnv(id, fnv("boot_id:", FNV0));
+    }
     char h[256] = "";
     if (gethostname(h, sizeof h - 1) != 0)
         h[0] = 0;
-    return fnv(h, 1469598103934665603ull);
+    return fnv(h, fnv("host:", FNV0));
+}
+
+/* where the copy of path goes, as this rank sees it */
+static struct scratch_want want_of(uint64_t node, const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) : 0;
+    if (!slash || dl >= sizeof dir)
+        snprintf(dir, sizeof dir, ".");
+    else if (!dl)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)dl, path);
+    const char *base = slash ? slash + 1 : path;
+    struct stat sb;
+    if (stat(dir, &sb) != 0) /* no folder: the writer's write fails and says so; one site by path */
+        return (struct scratch_want){ node, 0, fnv(path, fnv("nodir:", FNV0)), 0 };
+    return (struct scratch_want){ node, (uint64_t)sb.st_dev, fnv(base, fnv_u64((uint64_t)sb.st_ino, FNV0)),
+                                  pml_file_btime_ns(dir) };
 }
 
 /* the handles whose copy this rank writes back (comm rank 0, a copy) */
@@ -358,30 +425,78 @@ static int is_copy(const struct pml_file *f)
     return (f->amode & MPI_MODE_DELETE_ON_CLOSE) && f->comm_rank == 0 && f->kept && !f->scratch_put;
 }
 
-/* The lowest world rank of host with a copy of key (all: every rank's wants, in rank order, at
- * displs), or -1. */
-static int writer_of(const struct scratch_want *all, const int *counts, const int *displs, int size,
-                     uint64_t host, uint64_t key)
+struct plan_key {
+    struct scratch_want w;
+    long i;
+};
+
+static int cmp_u64(uint64_t a, uint64_t b)
 {
-    for (int r = 0; r < size; r++)
-        for (int i = 0; i < counts[r]; i++)
-            if (all[displs[r] + i].host == host && all[displs[r] + i].key == key)
-                return r;
-    return -1;
+    return a < b ? -1 : a > b;
 }
 
-/* This rank's part of the round of host: each path it is the writer of, written back. */
-static enum file_found round_writes(const struct scratch_want *all, const int *counts, const int *displs,
-                                    int size, uint64_t host, char *why, size_t len)
+/* by site, birth time, node and device, then place in the gathered wants (world rank order) */
+static int plan_cmp(const void *pa, const void *pb)
 {
-    for (struct pml_file *f = pml_files; f; f = f->next) {
-        if (!is_copy(f))
+    const struct plan_key *a = pa, *b = pb;
+    int c = cmp_u64(a->w.site, b->w.site);
+    if (!c)
+        c = (a->w.born > b->w.born) - (a->w.born < b->w.born);
+    if (!c)
+        c = cmp_u64(a->w.node, b->w.node);
+    if (!c)
+        c = cmp_u64(a->w.dev, b->w.dev);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* The plan every rank computes alike from all the wants (t of them, in world rank order): turn[i]
+ * the round want i's rank writes its copy in, -1 when another rank writes that file (the lowest
+ * with its node, device, site and birth time: one file, one kernel); the nodes (and devices) with
+ * one site take one round each, in a fixed order. Birth times part a site only where every node
+ * knows its folder's: a client that reports none (an older kernel or file system) may look at the
+ * very folder another reports one for. Sorted, not compared pairwise: a job of 10^5 ranks, each
+ * with its MPI_COMM_SELF file, has 10^5 wants. Returns the number of rounds, or -1 (no memory). */
+static int scratch_plan(const struct scratch_want *all, long t, int *turn)
+{
+    struct plan_key *k = malloc((size_t)t * sizeof *k);
+    if (!k)
+        return -1;
+    for (long i = 0; i < t; i++)
+        k[i] = (struct plan_key){ all[i], i };
+    qsort(k, (size_t)t, sizeof *k, plan_cmp);
+    int rounds = 0, r = 0, by_born = 0;
+    for (long j = 0; j < t; j++) {
+        int same_site = j && k[j].w.site == k[j - 1].w.site;
+        if (!same_site) { /* a site's first want: do all its wants know their folder's birth? */
+            by_born = 1;
+            for (long m = j; m < t && k[m].w.site == k[j].w.site && by_born; m++)
+                by_born = k[m].w.born != 0;
+        }
+        int same_born = same_site && k[j].w.born == k[j - 1].w.born;
+        if (same_born && k[j].w.node == k[j - 1].w.node && k[j].w.dev == k[j - 1].w.dev) {
+            turn[k[j].i] = -1; /* the same file in one kernel: its first holder writes it */
+            continue;
+        }
+        /* another node with that site (and birth time, where known) takes the next round */
+        r = same_site && (same_born || !by_born) ? r + 1 : 0;
+        turn[k[j].i] = r;
+        if (r + 1 > rounds)
+            rounds = r + 1;
+    }
+    free(k);
+    return rounds;
+}
+
+/* This rank's part of round r: each copy it writes in that round, written back. */
+static enum file_found round_writes(struct pml_file **mf, const int *turn, int cnt, int r,
+                                    char *why, size_t len)
+{
+    for (int i = 0; i < cnt; i++) {
+        if (turn[i] != r || !is_copy(mf[i]))
             continue;
         char movebuf[PATH_MAX];
-        const char *path = relocated(f->abspath, movebuf, sizeof movebuf);
-        if (writer_of(all, counts, displs, size, host, fnv(path, 1469598103934665603ull)) != pml_world_rank)
-            continue;
-        enum file_found k = write_back(f, path, why, len);
+        enum file_found k = write_back(mf[i], relocated(mf[i]->abspath, movebuf, sizeof movebuf),
+                                       why, len);
         if (k == FILE_REFUSED)
             return k;
     }
@@ -394,21 +509,22 @@ static int scratch_rounds(char *err, size_t errlen)
     MPI_Datatype ti = (MPI_Datatype)pml_v2r(PML_H(MPI_INT)), tb = (MPI_Datatype)pml_v2r(PML_H(MPI_BYTE));
     int size = 0, cnt = 0, rc = MPI_SUCCESS;
     pml_L.MPI_Comm_size(w, &size);
-    uint64_t me = host_key();
+    uint64_t me = node_key();
     for (struct pml_file *f = pml_files; f; f = f->next)
         cnt += is_copy(f);
     struct scratch_want *mine = malloc((size_t)(cnt ? cnt : 1) * sizeof *mine), *all = NULL;
+    struct pml_file **mf = malloc((size_t)(cnt ? cnt : 1) * sizeof *mf);
     int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
     int *bc = malloc((size_t)size * sizeof *bc), *bd = malloc((size_t)size * sizeof *bd);
-    uint64_t *hosts = NULL;
+    int *turn = NULL;
     int e = -ENOMEM, k = 0;
-    if (!mine || !counts || !displs || !bc || !bd)
+    if (!mine || !mf || !counts || !displs || !bc || !bd)
         goto out;
     for (struct pml_file *f = pml_files; f; f = f->next)
         if (is_copy(f)) {
             char movebuf[PATH_MAX];
-            mine[k++] = (struct scratch_want){ me, fnv(relocated(f->abspath, movebuf, sizeof movebuf),
-                                                       1469598103934665603ull) };
+            mf[k] = f;
+            mine[k++] = want_of(me, relocated(f->abspath, movebuf, sizeof movebuf));
         }
     e = -EIO;
     if ((rc = pml_L.MPI_Allgather(&cnt, 1, ti, counts, 1, ti, w)) != MPI_SUCCESS)
@@ -427,25 +543,23 @@ static int scratch_rounds(char *err, size_t errlen)
     if (t > 0x7fffffffL / (long)sizeof *all)
         goto out;
     e = -ENOMEM;
-    if (!(all = malloc((size_t)t * sizeof *all)) || !(hosts = malloc((size_t)t * sizeof *hosts)))
+    if (!(all = malloc((size_t)t * sizeof *all)) || !(turn = malloc((size_t)t * sizeof *turn)))
         goto out;
     e = -EIO;
     if ((rc = pml_L.MPI_Allgatherv(mine, cnt * (int)sizeof *mine, tb, all, bc, bd, tb, w)) != MPI_SUCCESS)
         goto out;
-    /* the hosts with a copy, by the lowest rank of each with one: the same order on every rank */
-    int nh = 0;
-    for (long i = 0; i < t; i++) {
-        int seen = 0;
-        for (int j = 0; j < nh && !seen; j++)
-            seen = hosts[j] == all[i].host;
-        if (!seen)
-            hosts[nh++] = all[i].host;
-    }
-    for (int h = 0; h < nh; h++) {
+    e = -ENOMEM;
+    int rounds = scratch_plan(all, t, turn);
+    if (rounds < 0)
+        goto out;
+    e = -EIO;
+    if (pml_world_rank == 0)
+        revive_log_info("restart: MPI_MODE_DELETE_ON_CLOSE files: %ld copies held, %d write-back "
+                        "round%s", t, rounds, rounds == 1 ? "" : "s");
+    for (int r = 0; r < rounds; r++) {
         char why[2 * PATH_MAX + 512] = "";
         struct { int found, rank; } mine2 = { FILE_SAME, pml_world_rank }, worst;
-        if (hosts[h] == me)
-            mine2.found = round_writes(all, counts, displs, size, me, why, sizeof why);
+        mine2.found = round_writes(mf, turn + displs[pml_world_rank], cnt, r, why, sizeof why);
         if ((rc = pml_L.MPI_Allreduce(&mine2, &worst, 1, (MPI_Datatype)pml_v2r(PML_H(MPI_2INT)),
                                       (MPI_Op)pml_v2r(PML_H(MPI_MAXLOC)), w)) != MPI_SUCCESS)
             goto out;
@@ -472,8 +586,9 @@ out:
         snprintf(err, errlen, "the ranks cannot agree on who writes back the MPI_MODE_DELETE_ON_CLOSE "
                  "files the snapshot holds (%s)", e == -E2BIG ? "too many" : "out of memory");
     free(mine);
+    free(mf);
     free(all);
-    free(hosts);
+    free(turn);
     free(counts);
     free(displs);
     free(bc);

@@ -4,7 +4,7 @@
 # namespace (interface rv0, address 10.77.0.N/24, lo), a UTS namespace (hostname hN) and a
 # mount namespace in which the host's own node-local directory $HB/node/hN is bound onto
 # $HB/local (the same path on every host, different contents: what a node's /tmp or local disk
-# is). A further namespace holds the "switch": a bridge with one veth to each host. Nothing is
+# is), and a boot_id of its own is bound onto /proc/sys/kernel/random/boot_id. A further namespace holds the "switch": a bridge with one veth to each host. Nothing is
 # added to this machine's own network namespace; the only addresses are those of 10.77.0.0/24
 # inside the hosts. Each host's mount namespace sees the bed's own hosts file ($HB/hosts: this
 # machine's /etc/hosts plus one line per host) bound onto /etc/hosts, because the launchers
@@ -93,6 +93,12 @@ hostbed_up() {
         hb_in "$pid" sh -c "hostname $h && mount --bind '$HB/node/$h' '$HB/local' &&
             mount --bind '$HB/hosts' /etc/hosts && ip link set lo up" ||
             { echo "FAIL: cannot make host $h"; exit 1; }
+        # a boot_id of its own, as every node has (the hosts share this machine's kernel): what
+        # tells nodes apart where host names do not (src/pml_hooks/objs_restart.c node_key);
+        # tests that need it check it (tests/hosts/scratch.sh)
+        cat /proc/sys/kernel/random/uuid >"$HB/$h.boot_id" &&
+            hb_in "$pid" mount --bind "$HB/$h.boot_id" /proc/sys/kernel/random/boot_id ||
+            echo "hostbed: host $h keeps this machine's boot_id" >&2
         # HB_TWO_IF=hN: that host gets first another interface (aa0, 10.99.0.N/24, a veth
         # whose peer stays in the host: nothing answers there), so that "the first address of
         # the host" is not on the bed's network

@@ -4,8 +4,10 @@
 # diffrev43/44). The job (4 ranks) takes a snapshot at step 3 (MPIX_Checkpoint), writes on and is
 # killed as a crash kills it (SIGKILL to every process) at step 8: its file stays at the path with
 # bytes written after the snapshot. restart-mpi with REVIVE_FAULT=mpi-scratch-late (every rank
-# that writes the file back waits 5 s between its look and its replace, so that every rank that
-# would write looks before any replaced): the restarted ranks' descriptors of the file (each rank's
+# that writes the file back waits 2 s x (1 + its world rank) between its look and its replace, so
+# that every rank that would write looks before any replaced, and each replaces after the lower
+# ranks opened the file: a second writer shows every time; alike delays showed it 1 time in 4,
+# diffrev46 R-L1): the restarted ranks' descriptors of the file (each rank's
 # MPI_COMM_SELF and MPI_COMM_WORLD handle) all name one inode, the one at the path, none deleted,
 # and the restarted job's lines are an uninterrupted run's. Before: each rank holding a copy
 # replaced the file, the ranks' MPI_COMM_SELF handles were on four files, three of them unlinked,
