@@ -146,29 +146,33 @@ pass "$flavor: a MPI_MODE_DELETE_ON_CLOSE file over the limit: no checkpoint, na
 # file; then, in a second job, a child's: rank 0's image a tree file), each below the 8 MiB limit
 # and over it together. Each was checked against the limit on its own (a child's against the
 # default's 1 GiB): the snapshot at the hold committed 9 MiB. The earlier one (6 MiB) commits.
+# refused_together NAME WHAT TEXT...: the job NAME (prog, oks, ones as set; limit 8M, its snapshots
+# in $W/NAME.sn) refuses its snapshot at the hold: ckpt-mpirun exits 1 saying "no checkpoint", each
+# TEXT, the 6 MiB of scratch copies, the 8 MiB and the option; its earlier snapshot was taken;
+# then after_refusal NAME
+refused_together() {
+    local name=$1 what=$2 t
+    shift 2
+    run_job $name -- --ckpt-dir "$W/$name.sn" --ckpt-file-data-max 8M
+    if expect_rc 1 "$what" timeout 300 "$CKPT" --wait $JOB && err_has "no checkpoint"; then
+        for t in "$@" "the 6 MiB of copies of the rank's MPI_MODE_DELETE_ON_CLOSE files" "the 8 MiB" \
+            "--ckpt-file-data-max SIZE"; do
+            err_has "$t" || break
+        done
+    fi
+    cat "$W/cmd.err"
+    grep -q "MPIX_Checkpoint ok flag 0" "$W/$name.out" || { fail "$name: the earlier snapshot"; cat "$W/$name.out"; }
+    after_refusal $name
+}
+
 prog=(mpix 100 mpiscratch $msz scratch $sz) oks=(mpiscratch scratch)
-run_job sum -- --ckpt-dir "$W/sum.sn" --ckpt-file-data-max 8M
-expect_rc 1 "a snapshot whose scratch copy and deleted file are each below the limit and over it together" \
-    timeout 300 "$CKPT" --wait $JOB &&
-    err_has "no checkpoint" && err_has "rank 0 could not write its image: the deleted file" &&
-    err_has "the 6 MiB of copies of the rank's MPI_MODE_DELETE_ON_CLOSE files" && err_has "the 8 MiB" &&
-    err_has "--ckpt-file-data-max SIZE"
-cat "$W/cmd.err"
-grep -q "MPIX_Checkpoint ok flag 0" "$W/sum.out" || { fail "sum: the earlier snapshot"; cat "$W/sum.out"; }
-after_refusal sum
+refused_together sum "a snapshot whose scratch copy and deleted file are each below the limit and over it together" \
+    "rank 0 could not write its image: the deleted file"
 pass "$flavor: a scratch copy and a file deleted while open over the limit together: no checkpoint, naming both and the option; the job ran on; the earlier snapshot restarts"
 
 prog=(mpix 100 mpiscratch $msz child $sz) oks=(mpiscratch) ones=(child)
-run_job tree -- --ckpt-dir "$W/tree.sn" --ckpt-file-data-max 8M
-expect_rc 1 "a tree snapshot whose scratch copy and child's deleted file are over the limit together" \
-    timeout 300 "$CKPT" --wait $JOB &&
-    err_has "no checkpoint" && err_has "rank 0 could not write its image: rank 0 had a running child process" &&
-    err_has "holds 3 MiB of saved files" &&
-    err_has "the 6 MiB of copies of the rank's MPI_MODE_DELETE_ON_CLOSE files" && err_has "the 8 MiB" &&
-    err_has "--ckpt-file-data-max SIZE"
-cat "$W/cmd.err"
-grep -q "MPIX_Checkpoint ok flag 0" "$W/tree.out" || { fail "tree: the earlier snapshot"; cat "$W/tree.out"; }
-after_refusal tree
+refused_together tree "a tree snapshot whose scratch copy and child's deleted file are over the limit together" \
+    "rank 0 could not write its image: rank 0 had a running child process" "holds 3 MiB of saved files"
 pass "$flavor: the same with the deleted file in rank 0's child (a tree image): no checkpoint; the job ran on; the earlier snapshot restarts with the child's bytes"
 ones=()
 wait_no_strays
