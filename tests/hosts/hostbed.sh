@@ -4,12 +4,13 @@
 # namespace (interface rv0, address 10.77.0.N/24, lo), a UTS namespace (hostname hN) and a
 # mount namespace in which the host's own node-local directory $HB/node/hN is bound onto
 # $HB/local (the same path on every host, different contents: what a node's /tmp or local disk
-# is), and a boot_id of its own is bound onto /proc/sys/kernel/random/boot_id. A further namespace holds the "switch": a bridge with one veth to each host. Nothing is
-# added to this machine's own network namespace; the only addresses are those of 10.77.0.0/24
-# inside the hosts. Each host's mount namespace sees the bed's own hosts file ($HB/hosts: this
-# machine's /etc/hosts plus one line per host) bound onto /etc/hosts, because the launchers
-# resolve host names (Hydra's proxies connect back to "h1"); the machine's /etc/hosts is never
-# touched.
+# is); with HB_NODE_IDS=1 also a boot_id of its own bound onto /proc/sys/kernel/random/boot_id
+# and a sysfs of its own (its network devices) on /sys. A further namespace holds the "switch":
+# a bridge with one veth to each host. Nothing is added to this machine's own network
+# namespace; the only addresses are those of 10.77.0.0/24 inside the hosts. Each host's mount
+# namespace sees the bed's own hosts file ($HB/hosts: this machine's /etc/hosts plus one line per
+# host) bound onto /etc/hosts, because the launchers resolve host names (Hydra's proxies connect
+# back to "h1"); the machine's /etc/hosts is never touched.
 #
 # Launchers reach a host through $HB/agent, the remote shell they are given
 # (Open MPI: --mca plm_rsh_agent $HB/agent; MPICH: -launcher ssh -launcher-exec $HB/agent):
@@ -93,12 +94,26 @@ hostbed_up() {
         hb_in "$pid" sh -c "hostname $h && mount --bind '$HB/node/$h' '$HB/local' &&
             mount --bind '$HB/hosts' /etc/hosts && ip link set lo up" ||
             { echo "FAIL: cannot make host $h"; exit 1; }
-        # a boot_id of its own, as every node has (the hosts share this machine's kernel): what
-        # tells nodes apart where host names do not (src/pml_hooks/objs_restart.c node_key);
-        # tests that need it check it (tests/hosts/scratch.sh)
-        cat /proc/sys/kernel/random/uuid >"$HB/$h.boot_id" &&
-            hb_in "$pid" mount --bind "$HB/$h.boot_id" /proc/sys/kernel/random/boot_id ||
-            echo "hostbed: host $h keeps this machine's boot_id" >&2
+        # HB_NODE_IDS=1: a boot_id of its own, as every node has (the hosts share this machine's
+        # kernel): what tells nodes apart where host names do not (src/pml_hooks/objs_restart.c
+        # node_key; tests/hosts/scratch.sh checks it took), and a sysfs of its own, mounted from
+        # inside its network namespace (the machine's cgroup mounts kept under it), whose
+        # /sys/class/net lists the host's interfaces (lo, rv0), as on a node: UCX (MPICH's
+        # ch4:ucx) takes hosts of other boot_ids for other machines (no shared memory, no
+        # loopback to them) and its TCP devices from there (with the machine's sysfs: none but lo,
+        # "initial_address_exchange ... Destination is unreachable" at MPI_Init). Not by default:
+        # MPICH 4.0's MPI_Finalize over UCX's TCP hung here now and then, natively too (3 of 5
+        # native jobs on h1:1,h2:1,h3:2: one rank flushing its endpoints while the others wait in
+        # the PMI barrier), so the other tests keep the machine's boot_id (UCX: shared memory).
+        if [ "${HB_NODE_IDS:-}" = 1 ]; then
+            cat /proc/sys/kernel/random/uuid >"$HB/$h.boot_id" &&
+                hb_in "$pid" mount --bind "$HB/$h.boot_id" /proc/sys/kernel/random/boot_id ||
+                echo "hostbed: host $h keeps this machine's boot_id" >&2
+            mkdir -p "$HB/sys.$h" && hb_in "$pid" sh -c "mount -t sysfs sysfs '$HB/sys.$h' &&
+                { ! mountpoint -q /sys/fs/cgroup || mount --rbind /sys/fs/cgroup '$HB/sys.$h/fs/cgroup'; } &&
+                mount --move '$HB/sys.$h' /sys" ||
+                { echo "FAIL: cannot give host $h a sysfs of its own"; exit 1; }
+        fi
         # HB_TWO_IF=hN: that host gets first another interface (aa0, 10.99.0.N/24, a veth
         # whose peer stays in the host: nothing answers there), so that "the first address of
         # the host" is not on the bed's network
