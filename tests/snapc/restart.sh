@@ -97,6 +97,7 @@ pass "10 generations of restart -> checkpoint -> restart: the uninterrupted answ
 # refusals: one clear message, status 1, nothing started
 jd=${ref%/*}
 expect_rc 1 "another number of ranks" "$RESTART" --showme -- -np 2 "$ref" && err_has "the snapshot has 4 ranks; a restart runs exactly 4 (not -np 2)"
+expect_rc 1 "another number of ranks, --np=N" "$RESTART" --showme -- --np=2 "$ref" && err_has "the snapshot has 4 ranks; a restart runs exactly 4 (not --np=2)"
 mkdir -m 700 "$jd/5"
 expect_rc 1 "an uncommitted sequence" "$RESTART" "$jd/5" && err_has "is not committed"
 rmdir "$jd/5"

@@ -149,15 +149,19 @@ int restart_job_arguments(const struct opts *o, const struct filem_meta *m, cons
     /* extra options: a number of ranks must be the snapshot's */
     struct argv ex = {0};
     for (int i = 0; i < o->extra.n; i++) {
-        if (snapc_launcher_option(o->extra.v[i], strlen(o->extra.v[i])) == SNAPC_LOPT_NP &&
-            i + 1 < o->extra.n) {
+        /* "-np 4" or "--np=4" (the launchers take both; newuser47 L4: the second slipped past) */
+        const char *opt = o->extra.v[i];
+        size_t name_len = strcspn(opt, "=");
+        int joined = opt[name_len] == '=';
+        if (snapc_launcher_option(opt, name_len) == SNAPC_LOPT_NP && (joined || i + 1 < o->extra.n)) {
+            const char *val = joined ? opt + name_len + 1 : o->extra.v[i + 1];
             char *end;
-            long x = strtol(o->extra.v[i + 1], &end, 10);
-            if (*end || x != (long)ranks)
-                restart_die("the snapshot has %llu ranks; a restart runs exactly %llu (not %s %s)",
-                    (unsigned long long)ranks, (unsigned long long)ranks, o->extra.v[i],
-                    o->extra.v[i + 1]);
-            i++;
+            long x = strtol(val, &end, 10);
+            if (end == val || *end || x != (long)ranks)
+                restart_die("the snapshot has %llu ranks; a restart runs exactly %llu (not %s%s%s)",
+                    (unsigned long long)ranks, (unsigned long long)ranks, opt,
+                    joined ? "" : " ", joined ? "" : val);
+            i += !joined;
             continue;
         }
         restart_push(&ex, o->extra.v[i]);
