@@ -357,6 +357,13 @@ int main(int argc, char **argv)
     struct argv run = {0};
     int rprogs[64];
     int nrprogs = restart_job_arguments(&o, &m, seqdir, ranks, argc_saved, flavor, &run, rprogs);
+    if (!o.showme) {
+        char herr[512];
+        if (restart_check_hosts(run.v, run.n, rprogs, nrprogs, flavor, herr, sizeof herr) < 0)
+            restart_die("%s: nothing was started (the snapshot is not marked as failed); give "
+                "hosts that are up with --hostfile (REVIVE_FETCH_PROBE_PORT=0 launches without "
+                "asking)", herr);
+    }
     int locked = 0;
     if (fetch && o.showme) {
         /* the fetch as it would run, as comments before the launch command */

@@ -113,6 +113,17 @@ void restart_aside_left(const char *jobdir, const char *seqdir);
 int restart_job_arguments(const struct opts *o, const struct filem_meta *m, const char *seqdir,
                           uint64_t ranks, uint64_t argc_saved, const char *flavor,
                           struct argv *run, int *rprogs);
+
+/* Whether the hosts the launch RUN (N words, the programs at RPROGS[0..NRPROGS)) names are up,
+ * asked before the launch (newuser47 M1: with a host of the hostfile down, MPICH's mpiexec
+ * waited in silence until REVIVE_LAUNCH_TIMEOUT, 300 s; natively it waits for ever). Each host
+ * but this machine is asked at once on its remote shell's port (host_probe.h: ssh's 22,
+ * REVIVE_FETCH_PROBE_PORT, 0 = not asked; REVIVE_FETCH_CONNECT_TIMEOUT, 10 s), only when the
+ * launch goes through that remote shell (not under a resource manager's own launcher). 0 when
+ * every host answered (or none was asked), -1 with one sentence naming the first host down and
+ * what it said in err. */
+int restart_check_hosts(char *const *run, int n, const int *rprogs, int nrprogs,
+                        const char *flavor, char *err, size_t errlen);
 struct filem_files_moves;
 /* The paths the files --save-files saved go back to (m's, where mv moves them), told to the ranks
  * in FILEM_PUT_BACK_VAR<i> (filem/files_save.h) when put_back is 1, so that each takes an MPI

@@ -1,0 +1,63 @@
+/* Are the restarted job's hosts up? Asked before the launch (restart_mpi.h). */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_probe.h"
+#include "restart_mpi.h"
+#include "snapc/hosts.h"
+
+#define CHECK_HOSTS_MAX 256
+
+int restart_check_hosts(char *const *run, int n, const int *rprogs, int nrprogs,
+                        const char *flavor, char *err, size_t errlen)
+{
+    int port = revive_probe_port();
+    /* under a resource manager's own launcher (srun, PBS's, LSF's) the manager knows its nodes
+     * and a closed port 22 says nothing; without a port there is nothing to ask */
+    if (port <= 0 || !host_probe_over_rsh(run, n, flavor))
+        return 0;
+    static char list[16384];
+    long np = 0;
+    snapc_hosts_list_progs(run, n, rprogs, nrprogs, list, sizeof list, &np);
+    const char *clim = getenv("REVIVE_FETCH_CONNECT_TIMEOUT");
+    int limit_ms = (clim && atoi(clim) > 0 ? atoi(clim) : 10) * 1000;
+    static struct host_probe probe[CHECK_HOSTS_MAX];
+    static char name[CHECK_HOSTS_MAX][256];
+    int nh = 0;
+    for (const char *s = list; *s && nh < CHECK_HOSTS_MAX;) {
+        size_t l = strcspn(s, ",");
+        if (l > 0 && l < sizeof name[0]) {
+            snprintf(name[nh], sizeof name[nh], "%.*s", (int)l, s);
+            /* this machine (also by one of its addresses): the launcher starts ranks here
+             * without its remote shell, and a workstation may run no sshd */
+            if (!host_probe_this_machine(name[nh])) {
+                host_probe_start(&probe[nh], name[nh], port, 1);
+                nh++;
+            }
+        }
+        s += l + (s[l] == ',');
+    }
+    /* every host asked at once: a live host answers within milliseconds */
+    for (;;) {
+        int waiting = 0;
+        for (int k = 0; k < nh; k++) {
+            host_probe_step(&probe[k], limit_ms);
+            waiting += probe[k].state == PROBE_WAIT;
+        }
+        if (!waiting)
+            break;
+        poll(NULL, 0, 10);
+    }
+    int down = 0, first = -1;
+    for (int k = 0; k < nh; k++)
+        if (probe[k].state == PROBE_DOWN && down++ == 0)
+            first = k;
+    if (!down)
+        return 0;
+    snprintf(err, errlen, "host %s, which the restarted job would run on, is %s%s", name[first],
+             probe[first].why, down > 1 ? " (and other hosts of the launch are down too)" : "");
+    return -1;
+}
