@@ -246,10 +246,17 @@ static void say_checking(const struct seq_pick_say *say, int *said, const char *
 {
     if (!say || !say->me)
         return;
-    if (!*said && say->refusal)
-        fprintf(stderr, "%s: %s; checking sequence %llu of %s (reading every image of it through, "
-                "as a restart does) to name one to restart from instead\n",
-                say->me, say->refusal, (unsigned long long)seq, jobdir);
+    if (!*said && say->refusal) {
+        /* the refusal's head ("REF is damaged"): its whole reason (hundreds of characters: the
+         * image, the chunk, each copy) is the final message's, said once (newuser47 L3) */
+        size_t head = strcspn(say->refusal, ":(");
+        while (head > 0 && say->refusal[head - 1] == ' ')
+            head--;
+        fprintf(stderr, "%s: %.*s%s; checking sequence %llu of %s (reading every image of it "
+                "through, as a restart does) to name one to restart from instead\n",
+                say->me, (int)head, say->refusal, say->refusal[head] ? " (why: below)" : "",
+                (unsigned long long)seq, jobdir);
+    }
     else
         fprintf(stderr, "%s: checking sequence %llu of %s (reading every image of it through)\n", say->me,
                 (unsigned long long)seq, jobdir);

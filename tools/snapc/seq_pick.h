@@ -105,8 +105,10 @@ int seq_pick_check(const char *jobdir, uint64_t seq, int deep, int *fetch, char 
 typedef int (*seq_pick_known_fn)(void *arg, uint64_t seq, int *fetch, char *why, size_t wlen);
 
 /* Said on standard error before a deep check reads another sequence's images through (minutes
- * for a large job, with nothing said before: diffrev37 R-L14): "ME: REFUSAL; checking sequence N
- * of JOBDIR (...)" before the first, "ME: checking sequence N ..." before each later one. The
+ * for a large job, with nothing said before: diffrev37 R-L14): "ME: HEAD (why: below); checking
+ * sequence N of JOBDIR (...)" before the first (HEAD: the refusal up to its first ':' or '(',
+ * "REF is damaged"; its reason is said once, in the final message: newuser47 L3), "ME: checking
+ * sequence N ..." before each later one. The
  * caller's one-line message (REFUSAL; ADVICE) follows as before. me NULL: nothing said (a caller
  * whose user asked for every image to be read, or that checked without deep). */
 struct seq_pick_say {
