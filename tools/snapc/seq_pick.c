@@ -248,8 +248,12 @@ static void say_checking(const struct seq_pick_say *say, int *said, const char *
         return;
     if (!*said && say->refusal) {
         /* the refusal's head ("REF is damaged"): its whole reason (hundreds of characters: the
-         * image, the chunk, each copy) is the final message's, said once (newuser47 L3) */
-        size_t head = strcspn(say->refusal, ":(");
+         * image, the chunk, each copy) is the final message's, said once (newuser47 L3). The
+         * head ends at the first ':' or '(' after the job directory's path, which may hold
+         * either ("run:2026-12-07T03:17", "run (2)") */
+        const char *in = strstr(say->refusal, jobdir);
+        size_t from = in && *jobdir ? (size_t)(in - say->refusal) + strlen(jobdir) : 0;
+        size_t head = from + strcspn(say->refusal + from, ":(");
         while (head > 0 && say->refusal[head - 1] == ' ')
             head--;
         fprintf(stderr, "%s: %.*s%s; checking sequence %llu of %s (reading every image of it "
