@@ -4,10 +4,15 @@
 # - mpirun -am ft-enable-cr on a host nobody knows (refused before the launch, naming it: the
 #   launcher itself waited for ever, MPICH's at least);
 # - restart-mpi --hostfile naming a host nobody knows (refused before the launch, naming it);
-# - restart-mpi --hostfile naming a host that is known but unreachable (h3, killed; the
-#   MPICH's launcher waits for ever): after REVIVE_LAUNCH_TIMEOUT (here 15 s) the coordinator
-#   names the ranks that never started and ends the job (Open MPI's launcher gives up by
-#   itself, and restart-mpi says no rank began); the snapshot is not marked as failed;
+# - restart-mpi --hostfile naming a host that is up but whose sshd is stopped (h3; newuser47 M1:
+#   MPICH's launcher waited REVIVE_LAUNCH_TIMEOUT, 300 s, in silence): refused at once before
+#   the launch, naming h3, port 22 and --hostfile, nothing left, not marked; with h3's ssh on
+#   port 2222 (the bed's ssh_config) that port is asked: refused naming it while nothing listens
+#   there, the restart's native result once an sshd does; through a remote shell that is not
+#   ssh (no port known) nothing is asked: the restart's native result with both ports closed;
+# - restart-mpi --hostfile naming a host that is known but unreachable (h3, killed; MPICH's
+#   launcher waits for ever): refused before the launch by the same probe (no route, or no
+#   answer within 10 s), naming h3; the snapshot is not marked as failed;
 # - a snapshot whose image of rank 2 is missing on every copy (the shared directory and h2's
 #   node-local cache): refused, naming the image and what h2 answered when asked for its
 #   copy; no rank started;
@@ -37,8 +42,9 @@ grep -q "revive-coord: the launcher option ${LOPTS[-2]} h1:2,nosuchhost:2 names 
 [ -s "$HB/agent.log" ] && fail "a launch was tried on an unknown host: $(agent_hosts)"
 pass "$flavor: a job on an unknown host: refused before the launch naming it (status $BST), nothing left"
 
-# a snapshot of a job on h1,h2 (node-local first)
+# a snapshot of a job on h1,h2 (node-local first), and the native result its restarts must give
 launch_opts h1:2,h2:2
+native_job 4
 ( PATH=$(dirname "$launcher"):$PATH clean_exec nsenter -t "$(host_pid h1)" -n -u -m -- \
     "$wrapper" -am ft-enable-cr --ckpt-dir "$SHARED" --ckpt-local "$LOCAL" "${LOPTS[@]}" -n 4 "$bin" $iters \
     hold "$W/a.go" ) >"$W/a.out" 2>"$W/a.err" &
@@ -63,20 +69,88 @@ bounded "$RESTART" --showme --hostfile "$W/hf-unknown" "$ref"
 [ $BST = 1 ] || fail "restart-mpi --showme with an unknown host: status $BST"
 pass "$flavor: restart-mpi --hostfile naming an unknown host: one line naming it, before any launch"
 
-# 3. a known host that cannot be reached (h3 lost)
+# 2b. a host that is up but whose remote shell does not answer (newuser47 M1: h3's sshd stopped;
+#     ssh is refused, and MPICH's mpiexec then waited REVIVE_LAUNCH_TIMEOUT, 300 s, in silence):
+#     restart-mpi asks every host of the launch on its remote shell's port first and refuses at
+#     once, naming h3, its answer and what to do; nothing launched or left, the snapshot not marked
+hb_sshd_stop h3 22
+hostfile "$W/hf-13" h1:2 h3:2
+# bed_left: the processes on h1 and h3 but their sshd stand-ins
+bed_left() {
+    local h p c
+    for h in h1 h3; do
+        for p in $(host_pids $h); do
+            c=$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)
+            case $c in "hb-sshd "*|'') ;; *) echo "$h: $c;" ;; esac
+        done
+    done
+}
+: >"$HB/agent.log"
+t0=$(date +%s%N)
+bounded "$RESTART" --hostfile "$W/hf-13" "$ref"
+ms=$((($(date +%s%N) - t0) / 1000000))
+no_hang "restart-mpi --hostfile with h3's sshd stopped"
+[ $BST = 1 ] || fail "h3's sshd stopped: status $BST, not 1"
+grep -q "^restart-mpi: host h3, which the restarted job would run on, is down: 10.77.0.3 refuses connections on port 22 (its remote shell's): nothing was started (the snapshot is not marked as failed); give hosts that are up with --hostfile" "$W/b.err" ||
+    fail "h3's sshd stopped: no line naming h3, port 22 and what to do: $(tail -5 "$W/b.err")"
+[ "$(wc -l <"$W/b.err")" = 1 ] || fail "h3's sshd stopped: more than one line: $(cat "$W/b.err")"
+[ $ms -lt 10000 ] || fail "h3's sshd stopped: refused after $ms ms (not at once)"
+[ -s "$HB/agent.log" ] && fail "h3's sshd stopped: a launch was tried: $(agent_hosts)"
+[ -z "$(bed_left)" ] || fail "h3's sshd stopped: processes left: $(bed_left)"
+grep -q "failed_restarts" "$(dirname "$ref")/index" && fail "h3's sshd stopped: the snapshot was marked as failed"
+pass "$flavor: h3 up, its sshd stopped: restart-mpi refused in $ms ms (status $BST) naming h3, port 22 and --hostfile; nothing launched or left, not marked"
+
+# 2c. h3's remote shell on another port (the ssh configuration's Port 2222; 22 still closed): the
+#     port ssh goes to (ssh -G) is the one asked: nothing there yet, refused naming port 2222;
+#     (2d) a remote shell that is not ssh (the bed's agent named as such: a site's agent, a
+#     container's exec, whose port nobody can tell) is not asked: the restart runs on h1,h3
+#     with both ports closed, the native result; (2e) an sshd on 2222: the restart through ssh
+#     runs on h1,h3, the native result. A probe that refused a working setup would be worse than
+#     none (before: port 22 asked whatever the remote shell, both refused).
+printf 'Host h3\n    Port 2222\n' >"$HB/ssh_config"
+bounded "$RESTART" --hostfile "$W/hf-13" "$ref"
+[ $BST = 1 ] && grep -q "^restart-mpi: host h3, which the restarted job would run on, is down: 10.77.0.3 refuses connections on port 2222 (its remote shell's)" "$W/b.err" ||
+    fail "h3's ssh port 2222 closed: status $BST, not refused naming port 2222: $(tail -3 "$W/b.err")"
+pass "$flavor: h3's ssh configured on port 2222, nothing there: refused naming port 2222"
+# full_restart NAME OPTION...: restart-mpi --hostfile h1,h3 OPTION... of the snapshot from h1
+# (600 s at most): status 0, the native result, the launch through the remote shell to h3
+full_restart() {
+    local name=$1; shift
+    : >"$HB/agent.log"
+    on h1 timeout -k 5 600 "$RESTART" --hostfile "$W/hf-13" "$@" "$ref" >"$W/$name.out" 2>"$W/$name.err"
+    BST=$?
+    [ $BST = 0 ] || { fail "$name: restart-mpi status $BST"; tail -5 "$W/$name.err"; }
+    cmp -s "$W/native.out" "$W/$name.out" || fail "$name: the restarted result differs from the native one"
+    grep -qx h3 "$HB/agent.log" || fail "$name: no launch reached h3 through the remote shell: $(agent_hosts)"
+    wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "$name: ranks left: $(ranks_hosts)"
+}
+case $flavor in
+ompi) agent_opt=(--mca plm_rsh_agent "$HB/agent") ;;
+mpich) agent_opt=(-launcher-exec "$HB/agent") ;;
+esac
+full_restart rd -- "${agent_opt[@]}"
+pass "$flavor: a remote shell that is not ssh, h3's ports 22 and 2222 closed: not asked, the restart on h1,h3 gives the native result"
+hb_sshd h3 2222
+wait_for 30 'on h1 timeout 2 bash -c "echo >/dev/tcp/10.77.0.3/2222" 2>/dev/null' || fail "h3's sshd on 2222 did not start"
+full_restart re
+pass "$flavor: h3's ssh on port 2222 (ssh_config), 22 closed: the restart through ssh on h1,h3 gives the native result"
+: >"$HB/ssh_config"
+hb_sshd_stop h3 2222
+
+# 3. a known host that cannot be reached (h3 lost): refused before the launch (restart-mpi's
+#    probe of its remote shell's port: no route, or no answer within 10 s), as 2b
 host_kill h3
 hostfile "$W/hf-lost" h1:2 h3:2
+: >"$HB/agent.log"
 REVIVE_LAUNCH_TIMEOUT=15 bounded "$RESTART" --hostfile "$W/hf-lost" "$ref"
 no_hang "restart-mpi --hostfile with an unreachable host"
-# the launcher gives up by itself (Open MPI: the ranks on h1 never began, said so), or waits
-# until the coordinator's bound (MPICH: names the ranks that never started)
-grep -q "2 of 4 ranks did not start within 15 s (not started: ranks 2,3)" "$W/b.err" ||
-    grep -q "before any rank began its restore: the launcher failed" "$W/b.err" ||
-    fail "restart-mpi with an unreachable host does not say the ranks did not start: $(tail -5 "$W/b.err")"
-grep -q "is not marked as failed" "$W/b.err" || fail "restart-mpi does not say the snapshot is not marked: $(tail -3 "$W/b.err")"
+[ $BST = 1 ] || fail "restart-mpi with an unreachable host: status $BST, not 1"
+grep -q "^restart-mpi: host h3, which the restarted job would run on, is down: 10.77.0.3 .*: nothing was started (the snapshot is not marked as failed)" "$W/b.err" ||
+    fail "restart-mpi with an unreachable host does not name it before the launch: $(tail -5 "$W/b.err")"
+[ -s "$HB/agent.log" ] && fail "a launch was tried with an unreachable host: $(agent_hosts)"
 grep -q "failed_restarts" "$(dirname "$ref")/index" && fail "an unreachable host marked the snapshot as failed"
 wait_for 60 '[ -z "$(ranks_hosts)" ]' || fail "restarted ranks left on the bed: $(ranks_hosts)"
-pass "$flavor: restart-mpi --hostfile with an unreachable host: the ranks that never started said, status $BST, the snapshot not marked"
+pass "$flavor: restart-mpi --hostfile with an unreachable host: refused before the launch naming it, status $BST, the snapshot not marked"
 
 # 4. rank 2's image missing on every copy (shared, and h2's node-local cache)
 jd=$(basename "$(dirname "$ref")"); seq=$(basename "$ref")

@@ -11,22 +11,35 @@
 hb=$1
 shift
 # ssh options the launchers pass (Hydra: -x; Open MPI none for a non-ssh agent); options with a
-# value are not used by them
+# value are not used by them. -G (print the configuration for HOST and exit, as restart-mpi
+# asks an agent named ssh where a host is reached: tools/snapc/restart_hostcheck.c) is answered
+# by ssh itself from the bed's configuration $hb/ssh_config (a test gives a host a Port there)
+G=
 while [ $# -gt 0 ]; do
     case $1 in
-    -[46AaCfGgKkMNnqsTtVvXxYy]) shift ;;
+    -G) G=1; shift ;;
+    -[46AaCfgKkMNnqsTtVvXxYy]) shift ;;
     -o|-p|-l|-i|-F) shift 2 ;;
     -*) shift ;;
     *) break ;;
     esac
 done
 host=$1
+[ -n "$G" ] && [ -n "$host" ] && exec ssh -F "$hb/ssh_config" -G "$host"
 [ -n "$host" ] && [ $# -ge 2 ] || { echo "hostagent: usage: hostagent [ssh options] HOST COMMAND..." >&2; exit 255; }
 shift
 case $host in *@*) host=${host#*@} ;; esac
 pidf=$hb/$host.pid
 [ -f "$pidf" ] || { echo "hostagent: ssh: Could not resolve hostname $host: no such host in the test bed" >&2; exit 255; }
 pid=$(cat "$pidf")
+# as ssh (HB_VIA=ssh: $hb/bin/ssh, the launchers' remote shell): the host is reached only when
+# its remote shell's port (22, or the Port $hb/ssh_config gives it) accepts; a host whose sshd
+# is stopped (hb_sshd_stop) or lost refuses, as ssh says
+if [ "${HB_VIA:-}" = ssh ]; then
+    port=$(ssh -F "$hb/ssh_config" -G "$host" 2>/dev/null | sed -n 's/^port //p')
+    timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "${port:=22}" 2>/dev/null ||
+        { echo "ssh: connect to host $host port $port: Connection refused" >&2; exit 255; }
+fi
 echo "$host" >>"$hb/agent.log"   # the tests check that jobs really went through the agent
 # HB_AGENT_HANG="h2 ...": the remote shell to those hosts hangs after its port answered (an
 # ssh that never gets through: a full proxy, a hung login), as long as the launcher waits

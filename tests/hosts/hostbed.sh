@@ -12,9 +12,9 @@
 # host) bound onto /etc/hosts, because the launchers resolve host names (Hydra's proxies connect
 # back to "h1"); the machine's /etc/hosts is never touched.
 #
-# Launchers reach a host through $HB/agent, the remote shell they are given
-# (Open MPI: --mca plm_rsh_agent $HB/agent; MPICH: -launcher ssh -launcher-exec $HB/agent):
-# `agent [ssh options] HOST COMMAND...` runs COMMAND with sh in HOST's namespaces, with a
+# Launchers reach a host through $HB/bin/ssh, the remote shell they are given
+# (Open MPI: --mca plm_rsh_agent $HB/bin/ssh; MPICH: -launcher ssh -launcher-exec $HB/bin/ssh):
+# `ssh [ssh options] HOST COMMAND...` (or $HB/agent, the same but for the port check) runs COMMAND with sh in HOST's namespaces, with a
 # login-like environment (see hostagent.sh).
 #
 # Teardown is the test's EXIT trap (hostbed_down) and, should the test be killed outright, a
@@ -128,15 +128,19 @@ hostbed_up() {
         # the host's remote shell port (22) accepts, as a node's sshd does: restart-mpi asks
         # it whether the host is up before it launches there (tools/snapc/host_probe.h); a
         # host lost (host_kill, host_crash) loses it with its other processes
-        (hb_in "$pid" setsid perl -MIO::Socket::INET -e '$0 = "hb-sshd";
-            my $s = IO::Socket::INET->new(LocalPort => 22, Listen => 64, ReuseAddr => 1)
-                or die "hb-sshd: $!\n";
-            while (1) { my $c = $s->accept or next; close $c }' </dev/null >/dev/null 2>&1 &)
+        hb_sshd $h 22
         HB_HOSTS="$HB_HOSTS $h"
     done
-    HB_AGENT=$HB/agent
-    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$REVIVE_SRCDIR/tests/hosts/hostagent.sh" "$HB" >"$HB_AGENT"
-    chmod 0700 "$HB_AGENT"
+    # the launchers' remote shell: named ssh, as the launchers' default is (restart-mpi asks an
+    # ssh where it goes for a host with -G, answered from $HB/ssh_config; it asks no other remote
+    # shell's port); $HB/agent is the same for the tests that name it
+    # (that ssh reaches a host only when the port ssh_config gives it, 22 by default, accepts:
+    # hostagent.sh, HB_VIA=ssh)
+    HB_AGENT=$HB/bin/ssh
+    mkdir -m 0700 -p "$HB/bin" && : >"$HB/ssh_config" || exit 99
+    printf '#!/bin/sh\nHB_VIA=ssh exec "%s" "%s" "$@"\n' "$REVIVE_SRCDIR/tests/hosts/hostagent.sh" "$HB" >"$HB_AGENT"
+    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$REVIVE_SRCDIR/tests/hosts/hostagent.sh" "$HB" >"$HB/agent"
+    chmod 0700 "$HB_AGENT" "$HB/agent" || exit 99
     # the hosts reach each other (the links come up asynchronously) and their port 22 listens
     for i in $(seq 1 "$n"); do
         local t=0
@@ -148,6 +152,21 @@ hostbed_up() {
 }
 
 host_pid() { cat "$HB/$1.pid"; }
+
+# hb_sshd HOST PORT: a stand-in for HOST's sshd accepts (and closes) connections on PORT
+# (process "hb-sshd PORT" in the host); hb_sshd_stop HOST PORT ends it (the host stays up)
+hb_sshd() {
+    (hb_in "$(host_pid "$1")" setsid perl -MIO::Socket::INET -e '$0 = "hb-sshd $ARGV[0]";
+        my $s = IO::Socket::INET->new(LocalPort => $ARGV[0], Listen => 64, ReuseAddr => 1)
+            or die "hb-sshd: $!\n";
+        while (1) { my $c = $s->accept or next; close $c }' "$2" </dev/null >/dev/null 2>&1 &)
+}
+hb_sshd_stop() {
+    local p
+    for p in $(host_pids "$1"); do
+        [ "$(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)" = "hb-sshd $2 " ] && kill -KILL $p
+    done
+}
 
 on() { # HOST CMD...
     local h=$1; shift

@@ -117,11 +117,15 @@ int restart_job_arguments(const struct opts *o, const struct filem_meta *m, cons
 /* Whether the hosts the launch RUN (N words, the programs at RPROGS[0..NRPROGS)) names are up,
  * asked before the launch (newuser47 M1: with a host of the hostfile down, MPICH's mpiexec
  * waited in silence until REVIVE_LAUNCH_TIMEOUT, 300 s; natively it waits for ever). Each host
- * but this machine is asked at once on its remote shell's port (host_probe.h: ssh's 22,
- * REVIVE_FETCH_PROBE_PORT, 0 = not asked; REVIVE_FETCH_CONNECT_TIMEOUT, 10 s), only when the
- * launch goes through that remote shell (not under a resource manager's own launcher). 0 when
- * every host answered (or none was asked), -1 with one sentence naming the first host down and
- * what it said in err. */
+ * but this machine is asked at once (host_probe.h; REVIVE_FETCH_CONNECT_TIMEOUT, 10 s), only
+ * when the launch goes through a remote shell (not under a resource manager's own launcher),
+ * on the port that remote shell uses: REVIVE_FETCH_PROBE_PORT when given (0: not asked); else,
+ * when the remote shell is ssh (the launchers' default, Open MPI's plm_rsh_agent, Hydra's
+ * -launcher-exec), the host name and port "ssh -G" gives (the user's ssh configuration, the
+ * agent's options), not asked through a ProxyJump/ProxyCommand; another remote shell (a
+ * site's agent, a container's exec, rsh) is not asked: a refusal of a setup that works would
+ * be worse than the launcher's wait. 0 when every host answered (or none was asked), -1 with
+ * one sentence naming the first host down and what it said in err. */
 int restart_check_hosts(char *const *run, int n, const int *rprogs, int nrprogs,
                         const char *flavor, char *err, size_t errlen);
 struct filem_files_moves;
