@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "rst_describe.h"
 #include "rst_pace.h"
 
 #define RACERS 3
@@ -80,23 +81,6 @@ static void *racer(void *arg)
     return NULL;
 }
 
-static unsigned long long mix(unsigned long long h, unsigned long long v)
-{
-    return (h ^ v) * 1099511628211ull + 7;
-}
-
-/* what the standard fixes about an f90 type: its combiner's kind, size and extent */
-static unsigned long long describe(MPI_Datatype t, unsigned long long h)
-{
-    int ni, na, nd, comb, sz;
-    MPI_Aint lb, ext;
-    MPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
-    MPI_Type_size(t, &sz);
-    MPI_Type_get_extent(t, &lb, &ext);
-    return mix(mix(mix(mix(h, comb == MPI_COMBINER_F90_REAL), (unsigned long long)sz),
-                   (unsigned long long)lb), (unsigned long long)ext);
-}
-
 /* round k's error handler (each racer's handle) set on c, got back, called with code */
 static unsigned long long use_eh(MPI_Comm c, int k, int code, unsigned long long h)
 {
@@ -104,11 +88,11 @@ static unsigned long long use_eh(MPI_Comm c, int k, int code, unsigned long long
         MPI_Errhandler g;
         MPI_Comm_set_errhandler(c, eh[t][k]);
         MPI_Comm_get_errhandler(c, &g);
-        h = mix(h, g == eh[t][k]);
+        h = rst_mix(h, g == eh[t][k]);
         MPI_Errhandler_free(&g);
         long before = atomic_load(&called);
         MPI_Comm_call_errhandler(c, code);
-        h = mix(h, (unsigned long long)(atomic_load(&called) - before));
+        h = rst_mix(h, (unsigned long long)(atomic_load(&called) - before));
     }
     return h;
 }
@@ -160,7 +144,7 @@ int main(int argc, char **argv)
     for (int s = 1; s <= r.steps; s++) {
         for (int k = 0; k < rounds; k++)
             for (int t = 0; t < RACERS; t++)
-                acc = describe(ms[t][k], describe(f90[t][k], acc));
+                acc = rst_describe_f90(ms[t][k], rst_describe_f90(f90[t][k], acc));
         int k = s % rounds, t = s % RACERS;
         double d[4] = {s + 0.5, r.me, s * 0.25, 1}, o[4] = {0};
         MPI_Sendrecv(d, 2, f90[t][k], r.right, 1, o, 2, f90[t][k], r.left, 1, MPI_COMM_WORLD,
@@ -168,7 +152,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < 4; i++) {
             unsigned long long bits;
             memcpy(&bits, &o[i], sizeof bits);
-            acc = mix(acc, bits);
+            acc = rst_mix(acc, bits);
         }
         acc = use_eh(dup, k, s, acc);
         rst_step_sum(&r, s, (long long)(acc % 1000000007ull));

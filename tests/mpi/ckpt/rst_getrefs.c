@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "rst_describe.h"
 #include "rst_pace.h"
 
 #define K 3 /* copies of each handle got before the snapshot; copy 1 is freed before it */
@@ -38,23 +39,6 @@ static void on_file(MPI_File *f, int *code, ...)
 {
     (void)f;
     calls[2] += *code;
-}
-
-static unsigned long long mix(unsigned long long h, unsigned long long v)
-{
-    return (h ^ v) * 1099511628211ull + 7;
-}
-
-/* what the standard fixes about a type: its combiner, size and extent */
-static unsigned long long describe(MPI_Datatype t, unsigned long long h)
-{
-    int ni, na, nd, comb, sz;
-    MPI_Aint lb, ext;
-    MPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
-    MPI_Type_size(t, &sz);
-    MPI_Type_get_extent(t, &lb, &ext);
-    return mix(mix(mix(mix(h, (unsigned long long)comb), (unsigned long long)sz),
-                   (unsigned long long)lb), (unsigned long long)ext);
 }
 
 /* the copies of every kind the program holds */
@@ -163,16 +147,18 @@ static unsigned long long use_all(const struct rst_run *r, int s, unsigned long 
         if (k0 < 0)
             k0 = k;
         for (int e = 0; e < NEH; e++)
-            acc = mix(acc, eh[e][k] == eh[e][k0]);
+            acc = rst_mix(acc, eh[e][k] == eh[e][k0]);
         for (int o = 0; o < NOBJ; o++) {
             int cmp, n, n0, sz;
             MPI_Group_compare(grp[o][k], grp[G_COMM][k0], &cmp);
             MPI_Group_size(grp[o][k], &sz);
             MPI_Info_get_nkeys(inf[o][k], &n);
             MPI_Info_get_nkeys(inf[o][k0], &n0);
-            acc = mix(mix(mix(acc, (unsigned long long)(cmp == MPI_IDENT)), (unsigned long long)sz), n == n0);
+            acc = rst_mix(rst_mix(rst_mix(acc, (unsigned long long)(cmp == MPI_IDENT)),
+                                  (unsigned long long)sz),
+                          n == n0);
         }
-        acc = describe(member[k], describe(etype[k], describe(ftype[k], acc)));
+        acc = rst_describe(member[k], rst_describe(etype[k], rst_describe(ftype[k], acc)));
         int d[32], o[32] = {0}; /* extents: member 4 ints, ftype 6 */
         for (int i = 0; i < 32; i++)
             d[i] = s * 100 + i + r->me;
@@ -180,7 +166,7 @@ static unsigned long long use_all(const struct rst_run *r, int s, unsigned long 
         MPI_Sendrecv(d, 2, ftype[k], r->right, K + k, o + 8, 2, ftype[k], r->left, K + k, c,
                      MPI_STATUS_IGNORE);
         for (int i = 0; i < 32; i++)
-            acc = mix(acc, (unsigned long long)o[i]);
+            acc = rst_mix(acc, (unsigned long long)o[i]);
     }
     MPI_Errhandler g[NEH];
     MPI_Comm_get_errhandler(c, &g[E_COMM]);
@@ -189,14 +175,14 @@ static unsigned long long use_all(const struct rst_run *r, int s, unsigned long 
     MPI_File_get_errhandler(fh, &g[E_FILE]);
     for (int e = 0; e < NEH; e++) {
         if (k0 >= 0)
-            acc = mix(acc, g[e] == eh[e][k0]);
+            acc = rst_mix(acc, g[e] == eh[e][k0]);
         check(MPI_Errhandler_free(&g[e]), "MPI_Errhandler_free");
     }
     MPI_Comm_call_errhandler(c, s);
     MPI_Comm_call_errhandler(MPI_COMM_SELF, 2 * s);
     MPI_Win_call_errhandler(w, 3 * s);
     MPI_File_call_errhandler(fh, 4 * s);
-    return mix(mix(mix(acc, (unsigned long long)calls[0]), (unsigned long long)calls[1]),
+    return rst_mix(rst_mix(rst_mix(acc, (unsigned long long)calls[0]), (unsigned long long)calls[1]),
                (unsigned long long)calls[2]);
 }
 
@@ -219,7 +205,7 @@ static unsigned long long churn(unsigned long long acc)
         MPI_Comm_dup(MPI_COMM_WORLD, &d);
         MPI_Comm_set_errhandler(d, e);
         MPI_Type_size(t, &sz);
-        acc = mix(acc, (unsigned long long)sz);
+        acc = rst_mix(acc, (unsigned long long)sz);
         MPI_Comm_free(&d);
         MPI_Type_free(&t);
         MPI_Info_free(&in);

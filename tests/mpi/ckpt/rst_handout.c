@@ -19,24 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "rst_describe.h"
 #include "rst_pace.h"
-
-static unsigned long long mix(unsigned long long h, unsigned long long v)
-{
-    return (h ^ v) * 1099511628211ull + 7;
-}
-
-/* what the standard fixes about a type: its combiner, size and extent */
-static unsigned long long describe(MPI_Datatype t, unsigned long long h)
-{
-    int ni, na, nd, comb, sz;
-    MPI_Aint lb, ext;
-    MPI_Type_get_envelope(t, &ni, &na, &nd, &comb);
-    MPI_Type_size(t, &sz);
-    MPI_Type_get_extent(t, &lb, &ext);
-    return mix(mix(mix(mix(h, (unsigned long long)comb), (unsigned long long)sz), (unsigned long long)lb),
-               (unsigned long long)ext);
-}
 
 /* MPI_Type_get_contents of t: its datatypes into ds (at most 4), the count returned. The arrays
  * are passed whole, larger than the envelope's counts, as Fortran codes pass fixed arrays (MPI
@@ -74,7 +58,7 @@ static unsigned long long chain(MPI_Datatype t, unsigned long long h)
 {
     MPI_Datatype ds[4], cur = t;
     for (int depth = 0; depth < 6; depth++) {
-        h = describe(cur, h);
+        h = rst_describe(cur, h);
         if (is_named(cur))
             break;
         contents(cur, ds);
@@ -134,8 +118,8 @@ int main(int argc, char **argv)
     contents(d1[0], d2);
 
     unsigned long long acc = 1;
-    acc = mix(mix(acc, is_named(et)), !is_named(ft));
-    acc = mix(mix(acc, is_named(out[2])), is_named(inner[0]));
+    acc = rst_mix(rst_mix(acc, is_named(et)), !is_named(ft));
+    acc = rst_mix(rst_mix(acc, is_named(out[2])), is_named(inner[0]));
     for (int s = 1; s <= r.steps; s++) {
         double d[32], o[32] = {0}; /* extents: out[0] 3, ft 7, vec2 6 doubles */
         for (int i = 0; i < 32; i++)
@@ -151,19 +135,19 @@ int main(int argc, char **argv)
         MPI_Sendrecv(d + 24, 1, d2[0], r.right, 5, o + 24, 1, d2[0], r.left, 5, MPI_COMM_WORLD,
                      MPI_STATUS_IGNORE);
         for (int i = 0; i < 32; i++)
-            acc = mix(acc, (unsigned long long)(o[i] * 4));
-        acc = describe(out[0], describe(out[1], describe(out[2], acc)));
-        acc = describe(inner[0], describe(ft, describe(et, describe(vec2, acc))));
-        acc = describe(d1[0], describe(d2[0], acc));
+            acc = rst_mix(acc, (unsigned long long)(o[i] * 4));
+        acc = rst_describe(out[0], rst_describe(out[1], rst_describe(out[2], acc)));
+        acc = rst_describe(inner[0], rst_describe(ft, rst_describe(et, rst_describe(vec2, acc))));
+        acc = rst_describe(d1[0], rst_describe(d2[0], acc));
         /* the same taken apart and freed again every step: entries that die */
         MPI_Datatype st2 = make_struct(out[0], out[1]), tmp[4], e2, f2;
         contents(st2, tmp);
-        acc = describe(tmp[0], acc);
+        acc = rst_describe(tmp[0], acc);
         if (!is_named(tmp[0]))
             MPI_Type_free(&tmp[0]);
         MPI_Type_free(&st2);
         MPI_File_get_view(fh, &disp, &e2, &f2, rep);
-        acc = chain(f2, describe(f2, acc));
+        acc = chain(f2, rst_describe(f2, acc));
         MPI_Type_free(&f2);
         rst_step_sum(&r, s, (long long)(acc % 1000000007ull));
     }
