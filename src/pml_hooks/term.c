@@ -17,7 +17,8 @@
  *     (MPI_MODE_NOSUCCEED), then freed; then the layer's meeting places of shared windows;
  *   - files: closed, except one opened with MPI_MODE_DELETE_ON_CLOSE (closing it would delete
  *     it; MPICH's MPI_Finalize leaves it be, Open MPI's closes and so deletes it: the snapshot
- *     holds its bytes either way, and a restart writes it back: objs_ckpt.c keep_scratch);
+ *     holds its bytes either way, and a restart writes it back: objs_ckpt.c keep_scratch): its
+ *     view made one of bytes, so that the library lets go of the view's types;
  *   - derived datatypes the program still held: freed, last (a file's view holds its own): MPICH
  *     4.0 printed "[WARNING] yaksa: N leaked handle pool objects" on every rank of a job ended by
  *     --term (review19 LOW-1), which users take for a leak of Revive's.
@@ -128,15 +129,33 @@ static void release_win(struct pml_win *w)
     said(pml_L.MPI_Win_free(&r), "MPI_Win_free");
 }
 
+/* A file left open (MPI_MODE_DELETE_ON_CLOSE) still holds its view's types in the library:
+ * ROMIO keeps copies of a derived etype and filetype (and through them the program's types),
+ * which MPICH's MPI_Finalize, not closing the file, never frees: yaksa's "N leaked handle pool
+ * objects" on every rank (diffrev47 R-L1). A view of bytes lets them go, the file staying open.
+ * Collective over the file's group like the close (every member walks its files in the same
+ * clock order), so asked by the open mode alone, the same on every member (MPI 4.0 14.2.1),
+ * never by this rank's view, which may differ from another's; a sequential file's displacement
+ * must be MPI_DISPLACEMENT_CURRENT (MPI 4.0 14.3). */
+static void release_view(struct pml_file *f, MPI_File r)
+{
+    MPI_Offset disp = (f->amode & MPI_MODE_SEQUENTIAL) ? MPI_DISPLACEMENT_CURRENT : 0;
+    MPI_Datatype byte = (MPI_Datatype)pml_v2r(PML_H(MPI_BYTE));
+    said(pml_L.MPI_File_set_view(r, disp, byte, byte, "native",
+                                 (MPI_Info)pml_v2r(PML_H(MPI_INFO_NULL))),
+         "MPI_File_set_view giving back a kept file's view");
+}
+
 static void release_file(struct pml_file *f)
 {
     /* the view's references to its datatypes go first: a type the program freed then leaves the
      * table (release_types must not free it again), one it still holds is freed once there */
     pml_file_view_release(f);
-    if (f->amode & MPI_MODE_DELETE_ON_CLOSE)
-        return;
     MPI_File r = (MPI_File)pml_v2r(f->v);
-    said(pml_L.MPI_File_close(&r), "MPI_File_close");
+    if (f->amode & MPI_MODE_DELETE_ON_CLOSE)
+        release_view(f, r);
+    else
+        said(pml_L.MPI_File_close(&r), "MPI_File_close");
 }
 
 static void release_types(void)

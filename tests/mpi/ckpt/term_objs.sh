@@ -2,13 +2,15 @@
 # term_objs.sh FLAVOR: "ckpt-mpirun --term" ends a job as if it had finished whatever MPI objects
 # it holds at the snapshot. term_objs (paced) keeps windows of every kind (MPI_Win_create on
 # MPI_Alloc_mem memory in a fence epoch, MPI_Win_allocate and MPI_Win_allocate_shared under
-# lock_all, a dynamic window with a shared lock held), an open file, persistent requests (one
+# lock_all, a dynamic window with a shared lock held), an open file, a MPI_MODE_DELETE_ON_CLOSE
+# file seen through a derived view (left open by --term: MPICH's yaksa warned of the view's
+# types on every rank, diffrev47 R-L1), persistent requests (one
 # receive active and pending), MPI_Alloc_mem memory, derived datatypes (at 4 ranks: MPICH's yaksa
 # warned of leaked handles on every rank, review19 LOW-1) and (in "all") the rank's own socketpair,
 # eventfd, epoll and timerfd. For each case (by default "types" alone at 4 ranks, "shared" alone and "all"
 # together at 2, "all" with "typesrecv": a receive of a derived type pending at the snapshot, which
 # --term cancels and MPICH then warns of at MPI_Finalize; the layer keeps that line off stderr;
-# TERM_OBJS_KINDS="allocate create shared dynamic file persist allocmem types typesrecv all"
+# TERM_OBJS_KINDS="allocate create shared dynamic file scratch persist allocmem types typesrecv all"
 # runs every kind alone too, to narrow down a failure of "all"):
 #   - ckpt-mpirun --term exits 0 and names the snapshot,
 #   - the job's status (the launcher's, passed on by Revive's mpirun) is 0, no launcher
