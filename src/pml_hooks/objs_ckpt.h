@@ -48,6 +48,9 @@ void pml_objs_restart_reserve(void);
  * receives cancelled, persistent requests freed, windows unlocked and freed, files closed, so
  * that the library finalizes cleanly. Collective over every rank; failures are logged. */
 void pml_term_release(void);
+/* At MPI_Init (not at a restart: the image keeps it), what --term's MPI_Finalize may need that
+ * must not be made while the application's threads are parked (term.c: MPICH's exit function). */
+void pml_term_init(void);
 /* Calls the lower half's MPI_Finalize (fin) for --term, after pml_term_release: on MPICH, when
  * that cancelled a receive of a derived datatype, the library's one line of leaked handles it
  * caused is kept off stderr (term.c says why); everything else it writes passes on. */

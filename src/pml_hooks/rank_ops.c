@@ -416,6 +416,7 @@ void pml_rank_after_init(void)
 {
     pml_clock_init();
     pml_capture_init();
+    pml_term_init();
     const char *ta = getenv("REVIVE_MPI_TEST_AGENT");
     if (ta && *ta) {
         void *h = dlopen(ta, RTLD_NOW | RTLD_LOCAL);

@@ -285,6 +285,8 @@ static volatile sig_atomic_t fin_held;
 static const int fin_sigs[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTERM, SIGINT, SIGHUP};
 #define FIN_NSIGS (sizeof fin_sigs / sizeof fin_sigs[0])
 static struct sigaction fin_old[FIN_NSIGS];
+static unsigned char fin_armed[FIN_NSIGS]; /* 1: fin_fatal is its handler, fin_old its own */
+static int fin_at_exit_set;                /* fin_at_exit registered (pml_term_init) */
 
 static void fin_release(void)
 {
@@ -302,8 +304,10 @@ static void fin_fatal(int sig)
     int e = errno;
     fin_release();
     for (size_t i = 0; i < FIN_NSIGS; i++)
-        if (fin_sigs[i] == sig)
+        if (fin_sigs[i] == sig && fin_armed[i]) {
             sigaction(sig, &fin_old[i], NULL);
+            fin_armed[i] = 0;
+        }
     raise(sig);
     errno = e;
 }
@@ -316,7 +320,32 @@ static void fin_at_exit(void)
 static void fin_sigs_restore(void)
 {
     for (size_t i = 0; i < FIN_NSIGS; i++)
-        sigaction(fin_sigs[i], &fin_old[i], NULL);
+        if (fin_armed[i]) {
+            sigaction(fin_sigs[i], &fin_old[i], NULL);
+            fin_armed[i] = 0;
+        }
+}
+
+/* fin_fatal armed over each signal the process does not ignore: one it ignores (SIGHUP under
+ * nohup, SIGINT of a background job) stays ignored, as natively, not made a way out that lets
+ * the held stderr go early (diffrev47 R-L2). SA_RESTART: a signal taken and returned from (its
+ * action blocked until then) does not break the library's blocking calls with EINTR, which
+ * natively it would not meet either; SA_ONSTACK: on the thread's alternate stack if it has one
+ * (a stack overflow's SIGSEGV). No allocation: the application's threads are parked. */
+static void fin_sigs_arm(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fin_fatal;
+    sa.sa_flags = SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < FIN_NSIGS; i++) {
+        fin_armed[i] = 0;
+        if (sigaction(fin_sigs[i], NULL, &fin_old[i]) != 0 ||
+            (!(fin_old[i].sa_flags & SA_SIGINFO) && fin_old[i].sa_handler == SIG_IGN))
+            continue;
+        fin_armed[i] = sigaction(fin_sigs[i], &sa, NULL) == 0;
+    }
 }
 
 /* fd 2 made a memory file, with the ways out armed: 1, or 0 when it could not be (stderr as it
@@ -329,17 +358,9 @@ static int fin_hold(void)
     revive_fd_own(fin_keep);
     revive_fd_own(fin_mf);
     revive_fd_leave();
-    static int at_exit;
-    if (!at_exit)
-        at_exit = atexit(fin_at_exit) == 0;
-    if (fin_keep < 0 || fin_mf < 0 || !at_exit)
+    if (fin_keep < 0 || fin_mf < 0 || !fin_at_exit_set)
         return 0;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = fin_fatal;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < FIN_NSIGS; i++)
-        sigaction(fin_sigs[i], &sa, &fin_old[i]);
+    fin_sigs_arm();
     fin_held = 1;
     if (dup2(fin_mf, 2) == 2)
         return 1;
@@ -356,6 +377,21 @@ static int fin_abort_standin(void)
     (void)k;
     abort();
 }
+
+/* fin_at_exit registered at MPI_Init, by the thread that calls it, never at --term: atexit may
+ * allocate (glibc's first 32 functions have a static block, then it callocs one; every C++
+ * global with a destructor takes one), and at --term the application's threads are parked, one
+ * perhaps inside malloc with the lock the agent would need (diffrev47 R-L2). It does nothing
+ * unless --term's MPI_Finalize holds stderr. */
+void pml_term_init(void)
+{
+    if (!fin_at_exit_set)
+        fin_at_exit_set = atexit(fin_at_exit) == 0;
+}
+#else
+void pml_term_init(void)
+{
+}
 #endif
 
 void pml_term_finalize(int (*fin)(void))
@@ -366,6 +402,8 @@ void pml_term_finalize(int (*fin)(void))
     if (cancelled_derived && fin_hold()) {
         if (revive_fault(REVIVE_FAULT_mpi_term_fin_abort))
             fin = fin_abort_standin;
+        if (revive_fault(REVIVE_FAULT_mpi_term_fin_hup))
+            raise(SIGHUP); /* a hang-up while stderr is held (taken on return: not blocked) */
         fin();
         fin_release();
         fin_sigs_restore();
