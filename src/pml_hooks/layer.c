@@ -805,7 +805,7 @@ int MPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addre
     int rc = pml_L.MPI_Type_get_contents(real, max_integers, max_addresses, max_datatypes,
                                          array_of_integers, array_of_addresses, r);
     int ni, na, nd = 0, comb;
-    if (rc == MPI_SUCCESS && pml_L.MPI_Type_get_envelope(real, &ni, &na, &nd, &comb) == MPI_SUCCESS) {
+    if (rc == MPI_SUCCESS && pml_type_envelope(PML_H(real), &ni, &na, &nd, &comb, NULL) == MPI_SUCCESS) {
         for (int i = 0; i < n && i < nd; i++)
             array_of_datatypes[i] = (MPI_Datatype)pml_type_handed_out(
                 PML_H(r[i]), PML_FID_MPI_Type_get_contents, PML_H(datatype), i);
