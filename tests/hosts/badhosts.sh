@@ -8,7 +8,8 @@
 #   MPICH's launcher waited REVIVE_LAUNCH_TIMEOUT, 300 s, in silence): refused at once before
 #   the launch, naming h3, port 22 and --hostfile, nothing left, not marked; with h3's ssh on
 #   port 2222 (the bed's ssh_config) that port is asked: refused naming it while nothing listens
-#   there, the restart's native result once an sshd does; through a remote shell that is not
+#   there, the restart's native result once an sshd does, also with the port given by Open MPI's
+#   plm_rsh_args "-p 2222" (option or environment) instead; through a remote shell that is not
 #   ssh (no port known) nothing is asked: the restart's native result with both ports closed;
 # - restart-mpi --hostfile naming a host that is known but unreachable (h3, killed; MPICH's
 #   launcher waits for ever): refused before the launch by the same probe (no route, or no
@@ -135,6 +136,15 @@ wait_for 30 'on h1 timeout 2 bash -c "echo >/dev/tcp/10.77.0.3/2222" 2>/dev/null
 full_restart re
 pass "$flavor: h3's ssh on port 2222 (ssh_config), 22 closed: the restart through ssh on h1,h3 gives the native result"
 : >"$HB/ssh_config"
+# (2f) Open MPI: the port given to ssh by plm_rsh_args ("-p 2222", the launcher's words after its
+#      agent), not by the ssh configuration: asked there, the restart runs (diffrev48 R-M1b: port
+#      22 was asked, refused as down); the same given in the environment (OMPI_MCA_plm_rsh_args)
+if [ $flavor = ompi ]; then
+    full_restart rf -- --mca plm_rsh_args "-p 2222"
+    pass "$flavor: h3's ssh on port 2222 by --mca plm_rsh_args, 22 closed: the restart on h1,h3 gives the native result"
+    OMPI_MCA_plm_rsh_args="-p 2222" full_restart rg
+    pass "$flavor: the same by OMPI_MCA_plm_rsh_args: the native result"
+fi
 hb_sshd_stop h3 2222
 
 # 3. a known host that cannot be reached (h3 lost): refused before the launch (restart-mpi's

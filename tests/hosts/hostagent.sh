@@ -14,18 +14,20 @@ shift
 # value are not used by them. -G (print the configuration for HOST and exit, as restart-mpi
 # asks an agent named ssh where a host is reached: tools/snapc/restart_hostcheck.c) is answered
 # by ssh itself from the bed's configuration $hb/ssh_config (a test gives a host a Port there)
-G=
+# -p PORT is kept: the port an ssh given it goes to (Open MPI's plm_rsh_args "-p 2222")
+G= P=
 while [ $# -gt 0 ]; do
     case $1 in
     -G) G=1; shift ;;
     -[46AaCfgKkMNnqsTtVvXxYy]) shift ;;
-    -o|-p|-l|-i|-F) shift 2 ;;
+    -p) P=$2; shift 2 ;;
+    -o|-l|-i|-F) shift 2 ;;
     -*) shift ;;
     *) break ;;
     esac
 done
 host=$1
-[ -n "$G" ] && [ -n "$host" ] && exec ssh -F "$hb/ssh_config" -G "$host"
+[ -n "$G" ] && [ -n "$host" ] && exec ssh -F "$hb/ssh_config" ${P:+-p "$P"} -G "$host"
 [ -n "$host" ] && [ $# -ge 2 ] || { echo "hostagent: usage: hostagent [ssh options] HOST COMMAND..." >&2; exit 255; }
 shift
 case $host in *@*) host=${host#*@} ;; esac
@@ -33,10 +35,10 @@ pidf=$hb/$host.pid
 [ -f "$pidf" ] || { echo "hostagent: ssh: Could not resolve hostname $host: no such host in the test bed" >&2; exit 255; }
 pid=$(cat "$pidf")
 # as ssh (HB_VIA=ssh: $hb/bin/ssh, the launchers' remote shell): the host is reached only when
-# its remote shell's port (22, or the Port $hb/ssh_config gives it) accepts; a host whose sshd
+# its remote shell's port (22, or the Port $hb/ssh_config or -p gives it) accepts; a host whose sshd
 # is stopped (hb_sshd_stop) or lost refuses, as ssh says
 if [ "${HB_VIA:-}" = ssh ]; then
-    port=$(ssh -F "$hb/ssh_config" -G "$host" 2>/dev/null | sed -n 's/^port //p')
+    port=$(ssh -F "$hb/ssh_config" ${P:+-p "$P"} -G "$host" 2>/dev/null | sed -n 's/^port //p')
     timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "${port:=22}" 2>/dev/null ||
         { echo "ssh: connect to host $host port $port: Connection refused" >&2; exit 255; }
 fi

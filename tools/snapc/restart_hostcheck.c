@@ -30,15 +30,17 @@ static const char *opt_value(char *const *a, int n, const char *const *names)
     return v;
 }
 
-/* Open MPI's --mca KEY VALUE for KEY one of KEYS, else NULL */
+/* Open MPI's --mca (or --gmca) KEY VALUE for KEY one of KEYS, else NULL */
 static const char *mca_value(char *const *a, int n, const char *const *keys)
 {
     const char *v = NULL;
-    for (int i = 0; i + 2 < n; i++)
-        if (a[i][0] == '-' && !strcmp(a[i] + strspn(a[i], "-"), "mca"))
+    for (int i = 0; i + 2 < n; i++) {
+        const char *o = a[i] + strspn(a[i], "-");
+        if (a[i][0] == '-' && (!strcmp(o, "mca") || !strcmp(o, "gmca")))
             for (int k = 0; keys[k]; k++)
                 if (!strcmp(a[i + 1], keys[k]))
                     v = a[i + 2];
+    }
     return v;
 }
 
@@ -68,6 +70,28 @@ static const char *mca_file_value(const char *path, const char *const *keys, cha
         }
     }
     fclose(f);
+    return v;
+}
+
+/* Open MPI's MCA parameter KEYS (a name and its synonyms) where the launcher takes it from,
+ * first found first: the launch's --mca, the environment (OMPI_MCA_KEY), the user's and the
+ * system's parameter files; NULL when nowhere (its default then). BUF holds a file's value. */
+static const char *ompi_param(char *const *run, int n, const char *const *keys, char *buf,
+                              size_t len)
+{
+    const char *v = mca_value(run, n, keys);
+    for (int k = 0; !v && keys[k]; k++) {
+        char env[128];
+        snprintf(env, sizeof env, "OMPI_MCA_%s", keys[k]);
+        v = getenv(env);
+    }
+    if (v)
+        return v;
+    const char *home = getenv("HOME");
+    char user[PATH_MAX];
+    snprintf(user, sizeof user, "%s/.openmpi/mca-params.conf", home ? home : "/");
+    if (!(v = mca_file_value(user, keys, buf, len)))
+        v = mca_file_value("/etc/openmpi/openmpi-mca-params.conf", keys, buf, len);
     return v;
 }
 
@@ -111,15 +135,14 @@ static void rsh_agent(char *const *run, int n, const char *flavor, char *agent, 
         snprintf(agent, len, "%s", v ? v : "ssh");
         return;
     }
-    static const char *const keys[] = {"plm_rsh_agent", "orte_rsh_agent", NULL};
-    const char *home = getenv("HOME");
-    char user[PATH_MAX];
-    snprintf(user, sizeof user, "%s/.openmpi/mca-params.conf", home ? home : "/");
-    if (!(v = mca_value(run, n, keys)) && !(v = getenv("OMPI_MCA_plm_rsh_agent")) &&
-        !(v = getenv("OMPI_MCA_orte_rsh_agent")) &&
-        !(v = mca_file_value(user, keys, buf, sizeof buf)))
-        v = mca_file_value("/etc/openmpi/openmpi-mca-params.conf", keys, buf, sizeof buf);
-    if (!v)
+    /* the agent and its synonyms, and the words Open MPI adds after it (plm_rsh_args: a
+     * "-p 2222" there is where ssh goes; diffrev48 R-M1b: without them a working host was
+     * refused as down on port 22) */
+    static const char *const keys[] = {"plm_rsh_agent", "pls_rsh_agent", "orte_rsh_agent", NULL};
+    static const char *const args[] = {"plm_rsh_args", NULL};
+    char abuf[1024];
+    const char *extra = ompi_param(run, n, args, abuf, sizeof abuf);
+    if (!(v = ompi_param(run, n, keys, buf, sizeof buf)))
         v = "ssh : rsh";
     /* "A : B": the first whose program is found, as Open MPI takes it */
     for (const char *s = v; *s;) {
@@ -129,12 +152,13 @@ static void rsh_agent(char *const *run, int n, const char *flavor, char *agent, 
         if (found(w, wl)) {
             while (l > 0 && strchr(" \t", s[l - 1]))
                 l--;
-            snprintf(agent, len, "%.*s", (int)(l - (size_t)(w - s)), w);
+            snprintf(agent, len, "%.*s%s%s", (int)(l - (size_t)(w - s)), w, extra ? " " : "",
+                     extra ? extra : "");
             return;
         }
         s += l + (s[l] == ':');
     }
-    snprintf(agent, len, "%s", v);
+    snprintf(agent, len, "%s%s%s", v, extra ? " " : "", extra ? extra : "");
 }
 
 /* 1 when the remote shell AGENT is ssh (its program's name), whose -G says where it goes */
