@@ -271,17 +271,21 @@ static void unswept_drop(const char *local, const char *job)
         unlink(e);
 }
 
-/* No list yet (the first job on this node since Revive kept one, or the list removed): every
- * job cache there is listed, so that one sweep takes what caches made before hold. 0 or -errno
- * (LOCAL not readable). */
+/* Not yet listed whole (the first start on this node since Revive keeps a list, or the list
+ * removed): every job cache there is listed, so that one sweep takes what caches made before
+ * hold; then the stamp FILEM_LOCAL_UNSWEPT_BEGUN says so. The stamp, not the list's folder: a
+ * rank agent makes the folder for its own job's cache (filem_local_unswept_add), and on a node
+ * where the first job after the change ran ranks but not its coordinator the caches made before
+ * were never listed (diffrev48 R-L5). 0 or -errno (LOCAL not readable). */
 static int unswept_begin(const char *local)
 {
-    char reg[PATH_MAX];
+    char reg[PATH_MAX], begun[PATH_MAX];
     struct stat st;
     unswept_dir(reg, sizeof reg, local);
-    if (!reg[0])
+    if (!reg[0] ||
+        (size_t)snprintf(begun, sizeof begun, "%s/%s", reg, FILEM_LOCAL_UNSWEPT_BEGUN) >= sizeof begun)
         return -ENAMETOOLONG;
-    if (lstat(reg, &st) == 0)
+    if (lstat(begun, &st) == 0)
         return 0;
     DIR *d = opendir(local);
     if (!d)
@@ -290,7 +294,13 @@ static int unswept_begin(const char *local)
         if (job_name_ok(x->d_name))
             filem_local_unswept_add(local, x->d_name);
     closedir(d);
-    return mkdir(reg, 0700) < 0 && errno != EEXIST ? -errno : 0;
+    if (mkdir(reg, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    int fd = open(begun, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? 0 : -errno;
+    close(fd);
+    return 0;
 }
 
 int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc_stats *st,

@@ -26,6 +26,9 @@
  * job's start must still sweep (filem_local_gc_dead), made with the cache's note by the rank
  * agent that makes the cache, removed once a sweep found its job ended and swept it. */
 #define FILEM_LOCAL_UNSWEPT_NAME ".unswept"
+/* LOCAL/.unswept/.begun: every job cache of LOCAL was listed once (a job's start does it when
+ * the stamp is missing: caches made before the list are swept too) */
+#define FILEM_LOCAL_UNSWEPT_BEGUN ".begun"
 /* Default age after which a cache that cannot be checked goes: REVIVE_CACHE_MAX_AGE_DAYS. */
 #define FILEM_LOCAL_GC_MAX_AGE_DAYS 7
 
@@ -56,7 +59,7 @@ int filem_local_unswept_add(const char *local, const char *job);
  * JOB, a cache directory's name revive_global_snapshot_PID: that one only; without, the caches
  * listed in LOCAL/.unswept, each unlisted once its job has ended and it was swept: a job's start
  * costs what the jobs that ran since the last start left, not what the cache holds (start47: 170
- * ended jobs' caches, 38-53 ms of CPU a start); with no list yet, every cache there is listed
+ * ended jobs' caches, 38-53 ms of CPU a start); until the stamp .unswept/.begun says so, every cache there is listed
  * first, once, so that caches made before the list are swept too): partial images
  * (.NAME.tmp.PID) whose writer is gone, and a sequence that the job's shared directory (named in
  * the cache) holds but not committed, when it had such an image (cut short while its ranks
