@@ -2,7 +2,7 @@
  * Is a host up? restart-mpi asks before it launches a fetch there (restart_fetch.h): a
  * launcher told to start a process on a host that is down does not always say so (MPICH's
  * Hydra waits for its proxy until the fetch's bound), so the host itself is asked first, on the
- * port of its remote shell (revive_probe_port: ssh's 22; REVIVE_FETCH_PROBE_PORT, 0 = no probe),
+ * port of its remote shell (probe_route.h: REVIVE_FETCH_PROBE_PORT, 0 = no probe; else an ssh's own),
  * with a non-blocking connect that is closed at once (src/common/port_probe.h, as the
  * coordinator's question about a host):
  *   - accepted: up;

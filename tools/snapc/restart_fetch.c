@@ -23,6 +23,7 @@
 #include "filem/partner.h"
 #include "filem/stage.h"
 #include "host_probe.h"
+#include "probe_route.h"
 #include "restart_signal.h"
 #include "spawn_group.h"
 #include "snapc/hosts.h"
@@ -516,16 +517,21 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
     int start_limit = slim && atoi(slim) > 0 ? atoi(slim) : 30;
     if (start_limit > limit)
         start_limit = limit;
-    int port = revive_probe_port();
     int refused_down = host_probe_over_rsh(f->user, f->prog0, f->flavor);
+    /* each host asked where the launch's remote shell goes (probe_route.h: port 22 asked
+     * whatever the remote shell refused a live host reached another way, diffrev48 R-M2) */
+    char agent[1024];
+    probe_launch_agent(f->user, f->prog0, f->flavor, agent, sizeof agent);
     struct launch *l = calloc((size_t)nh, sizeof *l);
     if (!l)
         return;
     /* every host probed at once; a launch starts as soon as its host answers */
     for (int k = 0; k < nh; k++) {
+        char dest[256];
         l[k].host = h[k].name;
         l[k].fd = -1;
-        host_probe_start(&l[k].probe, l[k].host, port, refused_down);
+        int port = probe_route(agent, l[k].host, dest, sizeof dest);
+        host_probe_start(&l[k].probe, dest, port, refused_down);
     }
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -816,7 +822,9 @@ int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n,
     for (int i = 0; i < n; i++)
         w[i].rank = missing[i];
     int nh = order_hosts(f, w, n, h), e = 0;
-    int port = revive_probe_port();
+    const char *given = getenv("REVIVE_FETCH_PROBE_PORT");
+    char agent[1024];
+    probe_launch_agent(f->user, f->prog0, f->flavor, agent, sizeof agent);
     for (int i = 0; i < n; i++)
         if (!holder(f->m, w[i].rank, 0) && !holder(f->m, w[i].rank, 1)) {
             fprintf(out, "#   rank %d: no host named in snapshot.meta holds a copy; the restart "
@@ -832,13 +840,20 @@ int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n,
                     snapc_sb_printf(&line, "%srank %d (%s)", line.len ? ", " : "", w[i].rank,
                                     p ? "its partner copy" : "its node's cache");
             }
-        if (host_probe_this_host(h[k].name) || port <= 0)
-            fprintf(out, "#   %s: %s; not probed (%s%s)\n", h[k].name, line.p ? line.p : "",
-                    port <= 0 ? "REVIVE_FETCH_PROBE_PORT=" : "this machine",
-                    port <= 0 ? getenv("REVIVE_FETCH_PROBE_PORT") : "");
-        else
+        char dest[256];
+        int here = host_probe_this_host(h[k].name);
+        int port = here ? 0 : probe_route(agent, h[k].name, dest, sizeof dest);
+        if (port > 0)
             fprintf(out, "#   %s: %s; asked first whether it is up (port %d)\n", h[k].name,
                     line.p ? line.p : "", port);
+        else
+            fprintf(out, "#   %s: %s; not probed (%s%s)\n", h[k].name, line.p ? line.p : "",
+                    here ? "this machine"
+                    : given && *given ? "REVIVE_FETCH_PROBE_PORT="
+                                      : "the remote shell's way there is not known: not ssh, "
+                                        "or ssh -G names a proxy; REVIVE_FETCH_PROBE_PORT=PORT "
+                                        "asks that port",
+                    !here && given && *given ? given : "");
         struct argv a = {.n = 0};
         char hostarg[300];
         int c = fetch_argv(f, h[k].name, "ADDR", w, n, local, &a, &list, &sums, hostarg,

@@ -20,6 +20,7 @@
 #include "filem/filem.h"
 #include "filem/local_meta.h"
 #include "host_probe.h"
+#include "probe_route.h"
 #include "restart_signal.h"
 #include "spawn_group.h"
 #include "snapc/util.h"
@@ -284,10 +285,15 @@ static void start_shell(struct ask *k, const char *local, const char *jobdir, co
 static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
                    const char *rrank, int limit_s, int climit_s)
 {
-    int port = revive_probe_port();
+    /* each host asked where this remote shell goes (probe_route.h; diffrev48 R-M2: port 22
+     * asked whatever REVIVE_RSH was refused a live host) */
+    const char *rsh = getenv("REVIVE_RSH");
+    const char *agent = rsh && *rsh ? rsh : "ssh -o BatchMode=yes";
     for (int i = 0; i < n; i++) {
+        char dest[256];
         a[i].fd[0] = a[i].fd[1] = -1;
-        host_probe_start(&a[i].pr, a[i].host, port, 1);
+        int port = probe_route(agent, a[i].host, dest, sizeof dest);
+        host_probe_start(&a[i].pr, dest, port, 1);
     }
     long end = ms_now() + limit_s * 1000L;
     int sig = 0; /* restart_signal.h: one came, every shell is ended */
