@@ -34,12 +34,14 @@ echo "$out" | grep -qx "run on the other MPI only by default (2, tests/mpi/ckpt/
 mk=$src/tests/mpi/ckpt/Makefile.inc
 others=$(sed -n '/^ONE_MPI_OTHER = /,/[^\\]$/p' "$mk" | sed 's/^ONE_MPI_OTHER = //; s/\\$//')
 [ "$(echo $others | wc -w)" -ge 10 ] || { echo "FAIL: ONE_MPI_OTHER of $mk not found"; fails=1; }
+# (an entry of another folder, tests/hosts/scratch-mpich.sh: its folder's Makefile.inc and README)
 for one in $others; do
     base=${one%-*}; mine=${one##*-}
     case $mine in ompi.sh) sib=$base-mpich.sh ;; mpich.sh) sib=$base-ompi.sh ;; *) sib=? ;; esac
-    awk '{ while (/\\$/) { sub(/\\$/, ""); l = $0; getline; $0 = l " " $0 } } /^TESTS \+= / { print }' "$mk" |
+    dir=$src/$(dirname "$one")
+    awk '{ while (/\\$/) { sub(/\\$/, ""); l = $0; getline; $0 = l " " $0 } } /^TESTS \+= / { print }' "$dir/Makefile.inc" |
         grep -q "[[:space:]]$sib\([[:space:]]\|$\)" && [ -f "$src/$one" ] &&
-        grep -q "^| \`$(basename "$base")\` |" "$src/tests/mpi/ckpt/README.md" ||
+        grep -q "^| \`$(basename "$base")\` |" "$dir/README.md" ||
         { echo "FAIL: $one: $sib must be in TESTS and README.md's table \"On one MPI\" must name $(basename "$base")"; fails=1; }
 done
 [ "$(echo "$out" | tail -n 1)" = "3 passed, 0 failed" ] ||
