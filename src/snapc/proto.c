@@ -810,6 +810,16 @@ static int h_seqs(struct snapc_proto *p, const struct snapc_event *ev)
 
 static int h_raise(struct snapc_proto *p, const struct snapc_event *ev)
 {
+    /* a raise to a target the coordinator already has (the rank asked from a stale view: it
+     * raises once per version it sees while blocked) changes nothing: the targets it lacks are
+     * on their way. Counted as a new version, it made every rank acknowledge again, and ranks
+     * blocked on one another kept raising (converge.sh, 8 slow agents: 54155 versions in 120 s,
+     * no checkpoint) */
+    int i = find_target(p, ev->u.raise.cid);
+    if (i < p->ntargets && p->targets[i].cid == ev->u.raise.cid &&
+        ev->u.raise.target <= p->targets[i].seq) {
+        return 0;
+    }
     if (raise_target(p, ev->u.raise.cid, ev->u.raise.target))
         return -ENOMEM;
     p->version++;
