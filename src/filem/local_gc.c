@@ -160,7 +160,8 @@ int filem_sweep_temps(const char *sd, int writers_here, struct filem_local_gc_st
 /* One job's cache. dead_only: only what can never serve a restart (partial images of a gone
  * writer, and a sequence the shared directory does not hold committed that had one: cut short
  * while its ranks wrote; one whose copy to shared storage failed keeps its complete images, issue
- * 9): committed copies stay, whatever their age (filem_local_gc_dead). */
+ * 9): committed copies stay, whatever their age (filem_local_gc_dead). 1: its job runs; 2: a
+ * sequence that goes was kept (a restart reads it); 0: done with it (or not a job cache). */
 static int gc_job(const char *local, const char *name, time_t oldest_ok, int dead_only,
                   struct filem_local_gc_stats *s, filem_local_gc_report report, void *arg)
 {
@@ -195,6 +196,7 @@ static int gc_job(const char *local, const char *name, time_t oldest_ok, int dea
         close(jfd);
         return 0;
     }
+    int busy = 0;
     for (struct dirent *e; (e = readdir(d));) {
         long long q = filem_local_seq_name(e->d_name);
         if (q < 0)
@@ -235,6 +237,7 @@ static int gc_job(const char *local, const char *name, time_t oldest_ok, int dea
             s->bytes += b;
         } else {
             s->kept++;
+            busy |= go;
             if (go)
                 snprintf(why, sizeof why, "a restart reads it, or it holds other files");
         }
@@ -247,14 +250,20 @@ static int gc_job(const char *local, const char *name, time_t oldest_ok, int dea
         s->jobs_gone++;
         say(report, arg, cj, -1, 1, "nothing left");
     }
-    return 0;
+    return busy ? 2 : 0;
 }
 
-/* LOCAL's list of the job caches to sweep, "" when its path is too long */
+/* LOCAL's list LIST of job caches, "" when its path is too long */
+static void list_dir(char *out, size_t len, const char *local, const char *list)
+{
+    if ((size_t)snprintf(out, len, "%s/%s", local, list) >= len)
+        out[0] = 0;
+}
+
+/* LOCAL's list of the job caches to sweep at a start */
 static void unswept_dir(char *out, size_t len, const char *local)
 {
-    if ((size_t)snprintf(out, len, "%s/%s", local, FILEM_LOCAL_UNSWEPT_NAME) >= len)
-        out[0] = 0;
+    list_dir(out, len, local, FILEM_LOCAL_UNSWEPT_NAME);
 }
 
 static int job_name_ok(const char *job)
@@ -262,13 +271,19 @@ static int job_name_ok(const char *job)
     return !strncmp(job, "revive_global_snapshot_", 23) && !strchr(job, '/');
 }
 
+/* JOB's entry in LIST goes */
+static void list_drop(const char *local, const char *list, const char *job)
+{
+    char reg[PATH_MAX], e[PATH_MAX];
+    list_dir(reg, sizeof reg, local, list);
+    if (reg[0] && (size_t)snprintf(e, sizeof e, "%s/%s", reg, job) < sizeof e)
+        unlink(e);
+}
+
 /* JOB's entry goes once a sweep found its job ended and swept its cache (or the cache gone) */
 static void unswept_drop(const char *local, const char *job)
 {
-    char reg[PATH_MAX], e[PATH_MAX];
-    unswept_dir(reg, sizeof reg, local);
-    if (reg[0] && (size_t)snprintf(e, sizeof e, "%s/%s", reg, job) < sizeof e)
-        unlink(e);
+    list_drop(local, FILEM_LOCAL_UNSWEPT_NAME, job);
 }
 
 /* Not yet listed whole (the first start on this node since Revive keeps a list, or the list
@@ -303,27 +318,120 @@ static int unswept_begin(const char *local)
     return 0;
 }
 
-int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc_stats *st,
-                   filem_local_gc_report report, void *arg)
+/* MAX_AGE_S, or when < 0 REVIVE_CACHE_MAX_AGE_DAYS or the default */
+static long long max_age_of(long long max_age_s)
 {
-    struct filem_local_gc_stats s = {0};
     if (max_age_s < 0) {
         const char *v = getenv("REVIVE_CACHE_MAX_AGE_DAYS");
         long days = v && *v ? strtol(v, NULL, 10) : FILEM_LOCAL_GC_MAX_AGE_DAYS;
         max_age_s = (days < 0 ? FILEM_LOCAL_GC_MAX_AGE_DAYS : days) * 86400LL;
     }
-    time_t oldest_ok = time(NULL) - (time_t)max_age_s;
+    return max_age_s;
+}
+
+/* The lists after a collection of JOB's cache that gave R (gc_job) */
+static void collected(const char *local, const char *job, int r)
+{
+    if (r != 1)
+        unswept_drop(local, job); /* swept: more than the start's sweep takes */
+    if (r == 0)
+        list_drop(local, FILEM_LOCAL_UNCOLLECTED_NAME, job);
+}
+
+int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc_stats *st,
+                   filem_local_gc_report report, void *arg)
+{
+    struct filem_local_gc_stats s = {0};
+    time_t oldest_ok = time(NULL) - (time_t)max_age_of(max_age_s);
     DIR *d = opendir(local);
     if (!d)
         return -errno;
     for (struct dirent *e; (e = readdir(d));)
-        if (!strncmp(e->d_name, "revive_global_snapshot_", 23) &&
-            !gc_job(local, e->d_name, oldest_ok, 0, &s, report, arg))
-            unswept_drop(local, e->d_name); /* swept: more than the start's sweep takes */
+        if (!strncmp(e->d_name, "revive_global_snapshot_", 23))
+            collected(local, e->d_name, gc_job(local, e->d_name, oldest_ok, 0, &s, report, arg));
     closedir(d);
     if (st)
         *st = s;
     return 0;
+}
+
+/* The job caches listed in LOCAL/.uncollected, whose descriptor (locked) is FD, collected; with
+ * WALKED (filem_local_gc just looked at every cache there), only the entries of caches gone */
+static void gc_listed(const char *local, int fd, time_t oldest_ok, int walked,
+                      struct filem_local_gc_stats *s)
+{
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0); /* (fdopendir takes it) */
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    for (struct dirent *x; (x = readdir(d));) {
+        char cj[PATH_MAX];
+        struct stat st;
+        if (!job_name_ok(x->d_name))
+            continue;
+        if (!walked)
+            collected(local, x->d_name, gc_job(local, x->d_name, oldest_ok, 0, s, NULL, NULL));
+        else if ((size_t)snprintf(cj, sizeof cj, "%s/%s", local, x->d_name) < sizeof cj &&
+                 lstat(cj, &st) < 0 && errno == ENOENT)
+            unlinkat(dirfd(d), x->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Whether the walk of every cache is due: the stamp in the list's folder FD missing, from the
+ * future, or older than a day (or the age bound, if shorter) */
+static int walk_due(int fd, long long max_age, time_t now)
+{
+    long long period = max_age < FILEM_LOCAL_WALK_PERIOD_S ? max_age : FILEM_LOCAL_WALK_PERIOD_S;
+    struct stat sb;
+    return fstatat(fd, FILEM_LOCAL_WALKED_NAME, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+           sb.st_mtime > now || (long long)(now - sb.st_mtime) >= period;
+}
+
+static void walked_now(int fd)
+{
+    int t = openat(fd, FILEM_LOCAL_WALKED_NAME, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (t >= 0) {
+        futimens(t, NULL);
+        close(t);
+    }
+}
+
+int filem_local_gc_listed(const char *local, struct filem_local_gc_stats *st)
+{
+    struct filem_local_gc_stats s = {0};
+    if (st)
+        *st = s;
+    char reg[PATH_MAX];
+    list_dir(reg, sizeof reg, local, FILEM_LOCAL_UNCOLLECTED_NAME);
+    if (!reg[0])
+        return -ENAMETOOLONG;
+    if (mkdir(reg, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    int fd = open(reg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    /* another agent of this node collects now: it takes what this one would */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        close(fd);
+        return 1;
+    }
+    long long max_age = max_age_of(-1);
+    time_t now = time(NULL);
+    int e = 0, walk = walk_due(fd, max_age, now);
+    /* the walk: every cache, those made before the list too, and what changes with time only
+     * (the age bound, a snapshot directory removed since); it unlists what it collected */
+    if (walk && (e = filem_local_gc(local, max_age, &s, NULL, NULL)) == 0)
+        walked_now(fd);
+    if (e == 0)
+        gc_listed(local, fd, now - (time_t)max_age, walk, &s);
+    close(fd); /* (the lock with it) */
+    if (st)
+        *st = s;
+    return e;
 }
 
 int filem_local_gc_dead(const char *local, const char *job, struct filem_local_gc_stats *st)
@@ -333,7 +441,7 @@ int filem_local_gc_dead(const char *local, const char *job, struct filem_local_g
     if (job) {
         if (!job_name_ok(job))
             e = -EINVAL;
-        else if (!gc_job(local, job, 0, 1, &s, NULL, NULL))
+        else if (gc_job(local, job, 0, 1, &s, NULL, NULL) != 1)
             unswept_drop(local, job);
     } else if ((e = unswept_begin(local)) == 0) {
         /* the listed caches only: the cost of a job's start does not grow with the cache
@@ -345,7 +453,7 @@ int filem_local_gc_dead(const char *local, const char *job, struct filem_local_g
             e = -errno;
         } else {
             for (struct dirent *x; (x = readdir(d));)
-                if (job_name_ok(x->d_name) && !gc_job(local, x->d_name, 0, 1, &s, NULL, NULL))
+                if (job_name_ok(x->d_name) && gc_job(local, x->d_name, 0, 1, &s, NULL, NULL) != 1)
                     unlinkat(dirfd(d), x->d_name, 0);
             closedir(d);
         }

@@ -29,6 +29,16 @@
 /* LOCAL/.unswept/.begun: every job cache of LOCAL was listed once (a job's start does it when
  * the stamp is missing: caches made before the list are swept too) */
 #define FILEM_LOCAL_UNSWEPT_BEGUN ".begun"
+/* LOCAL/.uncollected/<job cache name>: the same for the rank agents' collection at a job's first
+ * commit (filem_local_gc_listed), removed once a collection found its job ended and took what
+ * it could (what stays then, the only copy of a committed image or a young cache whose
+ * snapshot directory is gone, changes with time only: the periodic walk looks at it again). */
+#define FILEM_LOCAL_UNCOLLECTED_NAME ".uncollected"
+/* LOCAL/.uncollected/.walked: its mtime is the last walk of every job cache of LOCAL by an
+ * agents' collection; the next one walks them all again once FILEM_LOCAL_WALK_PERIOD_S passed
+ * (at most the age bound: a cache past it goes at most that much later) */
+#define FILEM_LOCAL_WALKED_NAME ".walked"
+#define FILEM_LOCAL_WALK_PERIOD_S 86400
 /* Default age after which a cache that cannot be checked goes: REVIVE_CACHE_MAX_AGE_DAYS. */
 #define FILEM_LOCAL_GC_MAX_AGE_DAYS 7
 
@@ -51,8 +61,19 @@ typedef void (*filem_local_gc_report)(void *arg, const char *cachejob, long long
 int filem_local_gc(const char *local, long long max_age_s, struct filem_local_gc_stats *st,
                    filem_local_gc_report report, void *arg);
 
+/* What a rank agent collects at its job's first commit (each rank's, once a process): what
+ * filem_local_gc takes, from the job caches listed in LOCAL/.uncollected (the jobs that ran on
+ * this node since the last collection), and from every job cache of LOCAL only when the last
+ * such walk is older than FILEM_LOCAL_WALK_PERIOD_S (or the age bound, if shorter) or was never
+ * made. Before, every rank of every job walked the whole cache at its first commit: 200 ended
+ * jobs' caches whose snapshot directories are gone, 2200 paths read by one 2-rank job on one
+ * node (snapc48). One agent of a node at a time (a lock on the list): another finding it held
+ * returns 1 at once, the first takes what both would. 0, 1, or -errno (LOCAL not readable). */
+int filem_local_gc_listed(const char *local, struct filem_local_gc_stats *st);
+
 /* Lists the job cache JOB (its directory's name, revive_global_snapshot_PID) under LOCAL as
- * one to sweep at a job's start (FILEM_LOCAL_UNSWEPT_NAME). 0 or -errno. */
+ * one to sweep at a job's start (FILEM_LOCAL_UNSWEPT_NAME) and to collect at a later job's
+ * commit (FILEM_LOCAL_UNCOLLECTED_NAME). 0 or -errno. */
 int filem_local_unswept_add(const char *local, const char *job);
 
 /* Only what can never serve a restart, in the caches under LOCAL of jobs that do not run (with

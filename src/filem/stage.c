@@ -117,12 +117,12 @@ int filem_local_holds_job(const char *jobname)
     return access(c, F_OK) == 0;
 }
 
-/* (here, not in local_gc.c: revive-restart-rank builds this file without that one) */
-int filem_local_unswept_add(const char *local, const char *job)
+/* JOB listed in LOCAL/LIST: 0 or -errno */
+static int list_job(const char *local, const char *list, const char *job)
 {
     char reg[PATH_MAX], e[PATH_MAX];
     if (strncmp(job, JOB_PREFIX, strlen(JOB_PREFIX)) != 0 || strchr(job, '/') ||
-        (size_t)snprintf(reg, sizeof reg, "%s/%s", local, FILEM_LOCAL_UNSWEPT_NAME) >= sizeof reg ||
+        (size_t)snprintf(reg, sizeof reg, "%s/%s", local, list) >= sizeof reg ||
         (size_t)snprintf(e, sizeof e, "%s/%s", reg, job) >= sizeof e)
         return -ENAMETOOLONG;
     if (mkdir(reg, 0700) < 0 && errno != EEXIST)
@@ -131,6 +131,16 @@ int filem_local_unswept_add(const char *local, const char *job)
     if (symlink(job, e) < 0 && errno != EEXIST)
         return -errno;
     return 0;
+}
+
+/* (here, not in local_gc.c: revive-restart-rank builds this file without that one) */
+int filem_local_unswept_add(const char *local, const char *job)
+{
+    /* both lists: the start's sweep and the agents' collection at a commit each unlist it
+     * when they are done with it (filem/local_gc.h) */
+    int e = list_job(local, FILEM_LOCAL_UNSWEPT_NAME, job);
+    int f = list_job(local, FILEM_LOCAL_UNCOLLECTED_NAME, job);
+    return e < 0 ? e : f;
 }
 
 /* The cache of a job names its shared job directory (FILEM_LOCAL_JOBDIR_NAME), so that the

@@ -138,6 +138,10 @@ for n in 1 2; do
     cp "$le/1/rank_0.img" "$L/revive_global_snapshot_99999$n.ckpt/3/rank_0.img"
 done
 touch -d '10 days ago' "$L/revive_global_snapshot_999991.ckpt" "$L"/revive_global_snapshot_999991.ckpt/3{,/rank_0.img}
+# the caches of before are no list's: a commit looks at them when it walks every cache, once a
+# day (filem/local_gc.h; jobs a-d walked already): the last walk made a day ago
+[ -f "$L/.uncollected/.walked" ] || fail "no stamp of the last walk of the node's caches after jobs a-d"
+touch -d '25 hours ago' "$L/.uncollected/.walked"
 start_job f 2 --coord -- --iters 1000000 --sleep-us 300
 jf=$JOB; lf=$L/revive_global_snapshot_$jf.ckpt
 expect_rc 0 "job f: a snapshot (its agents collect the cache)" "$CKPT" $jf
