@@ -199,6 +199,93 @@ static int list_more(char *const *args, int n, char *out, size_t outlen, long *n
     return cut;
 }
 
+/* Hydra's placement (snapc_hosts_placed_progs): the entries of ARGS[0..n)'s host options in
+ * their order, each with its slots (":N", else 1; -ppn N for every one), added to OUT as long as
+ * *LEFT ranks are still to place; 1 when a host did not fit in OUT */
+static int place_more(char *const *args, int n, long ppn, long *left, char *out, size_t outlen)
+{
+    int cut = 0;
+    for (int i = 0; i + 1 < n && *left > 0; i++) {
+        const char *value = args[i + 1];
+        const char *eq = args[i][0] == '-' && args[i][1] == '-' ? strchr(args[i], '=') : NULL;
+        size_t olen = eq ? (size_t)(eq - args[i]) : strlen(args[i]);
+        if (eq)
+            value = eq + 1;
+        int kind = snapc_launcher_option(args[i], olen);
+        char line[1024];
+        FILE *f = NULL;
+        if (kind == SNAPC_LOPT_HOSTFILE || kind == SNAPC_LOPT_DEFAULT_HOSTFILE)
+            f = fopen(value, "re");
+        else if (kind != SNAPC_LOPT_HOSTS)
+            continue;
+        const char *s = value;
+        while (*left > 0) {
+            const char *h;
+            size_t l;
+            if (f) {
+                if (!fgets(line, sizeof line, f))
+                    break;
+                line[strcspn(line, "#\n")] = 0;
+                h = line + strspn(line, " \t");
+                l = strcspn(h, " \t");
+            } else {
+                if (!*s)
+                    break;
+                h = s;
+                l = strcspn(s, ",");
+                s += l + (s[l] == ',');
+            }
+            if (!l)
+                continue;
+            const char *colon = memchr(h, ':', l);
+            long slots = ppn > 0 ? ppn : colon ? atol(colon + 1) : 1;
+            cut |= add_host(h, l, out, outlen);
+            *left -= slots > 0 ? slots : 1;
+        }
+        if (f)
+            fclose(f);
+    }
+    return cut;
+}
+
+int snapc_hosts_placed_progs(char *const *args, int n, const int *progs, int nprogs, char *out,
+                             size_t outlen)
+{
+    long np = 0;
+    int cut = snapc_hosts_list_progs(args, n, progs, nprogs, out, outlen, &np);
+    /* the hosts of the first program's options only (another program's own host options, or a
+     * number of processes not known: every host named) */
+    for (int k = 1; k < nprogs; k++) {
+        char other[256] = "";
+        long onp;
+        int from, to = snapc_prog_options(args, n, progs, nprogs, k, &from);
+        if (to < 0)
+            return cut;
+        list_more(args + from, to - from, other, sizeof other, &onp);
+        if (other[0])
+            return cut;
+    }
+    if (np <= 0 || cut)
+        return cut;
+    int from, to = snapc_prog_options(args, n, progs, nprogs, 0, &from);
+    long ppn = 0;
+    for (int i = from; i + 1 < to; i++) {
+        const char *eq = args[i][0] == '-' && args[i][1] == '-' ? strchr(args[i], '=') : NULL;
+        size_t olen = eq ? (size_t)(eq - args[i]) : strlen(args[i]);
+        if (snapc_launcher_option(args[i], olen) == SNAPC_LOPT_PER_NODE)
+            ppn = atol(eq ? eq + 1 : args[i + 1]);
+    }
+    char *placed = malloc(outlen);
+    if (!placed)
+        return cut;
+    placed[0] = 0;
+    long left = np;
+    if (!place_more(args + from, to - from, ppn, &left, placed, outlen) && left <= 0)
+        snprintf(out, outlen, "%s", placed); /* else: every host gets ranks (round robin) */
+    free(placed);
+    return 0;
+}
+
 int snapc_hosts_list_args(char *const *args, int n, char *out, size_t outlen, long *np)
 {
     if (outlen)

@@ -59,4 +59,13 @@ int snapc_hosts_check_progs(char *const *args, int n, const int *progs, int npro
 int snapc_hosts_list_progs(char *const *args, int n, const int *progs, int nprogs, char *out,
                            size_t outlen, long *np);
 
+/* The hosts MPICH's Hydra starts ranks on, of those snapc_hosts_list_progs lists: it fills the
+ * hosts in the order given, each with its slots (":N", else 1; -ppn N each), and starts nothing on
+ * a host past the first np ranks' (diffrev48 R-L2: a machinefile's spare node, down, refused a
+ * restart that would run). Every host listed when the number of processes is not known, when
+ * it exceeds the slots (round robin), or when a later program names hosts of its own. Returns
+ * as snapc_hosts_list_progs. */
+int snapc_hosts_placed_progs(char *const *args, int n, const int *progs, int nprogs, char *out,
+                             size_t outlen);
+
 #endif

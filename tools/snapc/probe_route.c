@@ -170,67 +170,52 @@ static int agent_is_ssh(const char *agent)
     return (size_t)(w + wl - base) == 3 && !strncmp(base, "ssh", 3);
 }
 
-/* Where AGENT (ssh and its options) goes for HOST, as "ssh -G" resolves it (the user's
- * ~/.ssh/config and the system's: Port, HostName; the agent's -p, -o, -F): 1 with the host
- * to ask in DEST and its port in *PORT; 0 when it is not to be asked (through a ProxyJump or
- * a ProxyCommand the host is not reached directly; ssh -G failed or took over 5 s) */
-static int ssh_dest(const char *agent, const char *host, char *dest, size_t dlen, int *port)
+/* "ssh -G"'s answers for the agent they were asked with, a host each: restart-mpi asks about
+ * the same hosts up to three times (the launch's check, the fetch, the metadata question) */
+struct route {
+    char host[256];
+    char dest[256];
+    int port; /* 0: not to be asked */
+};
+static struct route *routes;
+static int nroutes, caproutes;
+static char routes_agent[1024];
+
+static struct route *route_of(const char *agent, const char *host)
 {
-    char words[1024];
-    char *argv[AGENT_WORDS + 4];
-    int ac = 0;
-    snprintf(words, sizeof words, "%s", agent);
-    for (char *save = NULL, *w = strtok_r(words, " \t", &save); w && ac < AGENT_WORDS;
-         w = strtok_r(NULL, " \t", &save))
-        argv[ac++] = w;
-    argv[ac++] = (char *)"-G";
-    argv[ac++] = (char *)host;
-    argv[ac] = NULL;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return 0;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
-        dup2(p[1], 1);
-        dup2(null, 2);
-        execvp(argv[0], argv);
-        _exit(127);
+    if (strcmp(routes_agent, agent) != 0)
+        return NULL;
+    for (int i = 0; i < nroutes; i++)
+        if (!strcmp(routes[i].host, host))
+            return &routes[i];
+    return NULL;
+}
+
+static void route_keep(const char *agent, const char *host, const char *dest, int port)
+{
+    if (strcmp(routes_agent, agent) != 0) {
+        nroutes = 0;
+        snprintf(routes_agent, sizeof routes_agent, "%s", agent);
     }
-    close(p[1]);
-    if (pid < 0) {
-        close(p[0]);
-        return 0;
+    if (nroutes == caproutes) {
+        int c = caproutes ? 2 * caproutes : 64;
+        struct route *r = realloc(routes, (size_t)c * sizeof *r);
+        if (!r)
+            return;
+        routes = r;
+        caproutes = c;
     }
-    static char out[65536];
-    size_t got = 0;
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long left = 5000 - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
-        struct pollfd pf = {.fd = p[0], .events = POLLIN};
-        if (left <= 0 || poll(&pf, 1, (int)left) <= 0) {
-            if (left > 0 && errno == EINTR)
-                continue;
-            kill(pid, SIGKILL);
-            got = 0;
-            break;
-        }
-        ssize_t r = read(p[0], out + got, sizeof out - 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || (got += (size_t)r) == sizeof out - 1)
-            break;
-    }
-    close(p[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (!got || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return 0;
-    out[got] = 0;
+    struct route *r = &routes[nroutes++];
+    snprintf(r->host, sizeof r->host, "%s", host);
+    snprintf(r->dest, sizeof r->dest, "%s", dest);
+    r->port = port;
+}
+
+/* Where ssh goes, from its -G output OUT for HOST: 1 with the host to ask in DEST and its port
+ * in *PORT; 0 when it is not to be asked (through a ProxyJump or a ProxyCommand the host is not
+ * reached directly) */
+static int ssh_dest_of(char *out, const char *host, char *dest, size_t dlen, int *port)
+{
     int direct = 1;
     *port = 22;
     snprintf(dest, dlen, "%s", host);
@@ -249,6 +234,179 @@ static int ssh_dest(const char *agent, const char *host, char *dest, size_t dlen
     return direct && *port > 0 && *port <= 65535;
 }
 
+#define ASK_AT_ONCE 32     /* ssh -G children at a time */
+#define ASK_LIMIT_MS 5000  /* each one's bound */
+#define ASK_SAY_MS 2000    /* said once when asking takes longer */
+#define ASK_OUT 65536      /* of an answer read */
+
+/* One "AGENT -G HOST" running: its pid, the read end of its output, what came */
+struct ask {
+    pid_t pid;
+    int fd;
+    char host[256];
+    char *out;
+    size_t got;
+    long t0;
+};
+
+static long ms_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+/* Starts AGENT's words, -G, HOST: 0, or -1 (then nothing runs) */
+static int ask_start(struct ask *a, const char *agent, const char *host)
+{
+    char words[1024];
+    char *argv[AGENT_WORDS + 4];
+    int ac = 0;
+    snprintf(words, sizeof words, "%s", agent);
+    for (char *save = NULL, *w = strtok_r(words, " \t", &save); w && ac < AGENT_WORDS;
+         w = strtok_r(NULL, " \t", &save))
+        argv[ac++] = w;
+    argv[ac++] = (char *)"-G";
+    argv[ac++] = (char *)host;
+    argv[ac] = NULL;
+    int p[2];
+    if (!(a->out = malloc(ASK_OUT)))
+        return -1;
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        free(a->out);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(p[1], 1);
+        dup2(null, 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        free(a->out);
+        return -1;
+    }
+    a->pid = pid;
+    a->fd = p[0];
+    a->got = 0;
+    a->t0 = ms_now();
+    snprintf(a->host, sizeof a->host, "%s", host);
+    return 0;
+}
+
+/* A's answer kept (killed first when it took too long: not to be asked) */
+static void ask_end(struct ask *a, const char *agent, int too_long)
+{
+    close(a->fd);
+    if (too_long)
+        kill(a->pid, SIGKILL);
+    int st;
+    while (waitpid(a->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    char dest[256];
+    int port = 0;
+    a->out[a->got] = 0;
+    if (too_long || !a->got || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        !ssh_dest_of(a->out, a->host, dest, sizeof dest, &port)) {
+        snprintf(dest, sizeof dest, "%s", a->host);
+        port = 0;
+    }
+    route_keep(agent, a->host, dest, port);
+    free(a->out);
+}
+
+/* 1 when HOST is asked already (kept, or one of RUN[0..n) asks it) */
+static int asked(const char *agent, const char *host, const struct ask *run, int n)
+{
+    if (route_of(agent, host))
+        return 1;
+    for (int k = 0; k < n; k++)
+        if (!strcmp(run[k].host, host))
+            return 1;
+    return 0;
+}
+
+/* A step of probe_route_resolve: waits for output of RUN[0..*n) until WAIT_MS, reads it, and
+ * keeps the answers of those ended (or past their bound). Returns how many ended. */
+static int ask_step(const char *agent, struct ask *run, int *n, long wait_ms)
+{
+    struct pollfd pf[ASK_AT_ONCE];
+    int np = *n;
+    if (np <= 0 || np > ASK_AT_ONCE)
+        return 0;
+    long now = ms_now();
+    for (int k = 0; k < np; k++) {
+        pf[k] = (struct pollfd){.fd = run[k].fd, .events = POLLIN};
+        long left = run[k].t0 + ASK_LIMIT_MS - now;
+        if (left < wait_ms)
+            wait_ms = left > 0 ? left : 0;
+    }
+    int r = poll(pf, (nfds_t)np, (int)wait_ms);
+    now = ms_now();
+    int ended = 0;
+    /* downwards: the last one moves into an ended one's place, already looked at */
+    for (int k = *n - 1; k >= 0; k--) {
+        struct ask *a = &run[k];
+        int end = 0;
+        if (r > 0 && pf[k].revents) {
+            ssize_t m = read(a->fd, a->out + a->got, ASK_OUT - 1 - a->got);
+            if (m < 0 && errno == EINTR)
+                continue;
+            if (m <= 0 || (a->got += (size_t)m) == ASK_OUT - 1)
+                end = 1;
+        }
+        if (end || now - a->t0 >= ASK_LIMIT_MS) {
+            ask_end(a, agent, !end);
+            *a = run[--*n];
+            ended++;
+        }
+    }
+    return ended;
+}
+
+void probe_route_resolve(const char *agent, const char *const *hosts, int n)
+{
+    const char *given = getenv("REVIVE_FETCH_PROBE_PORT");
+    if ((given && *given) || !agent_is_ssh(agent))
+        return;
+    /* ASK_AT_ONCE at a time, each once (diffrev48 R-L4: host after host, ~90 ms each at load,
+     * 11 s for 120 hosts before a restart began, in silence) */
+    struct ask run[ASK_AT_ONCE];
+    int nrun = 0, next = 0, answered = 0, said = 0;
+    long t0 = ms_now();
+    while (next < n || nrun > 0) {
+        while (nrun < ASK_AT_ONCE && next < n) {
+            const char *h = hosts[next++];
+            if (!h || !*h || strlen(h) >= sizeof run[0].host || asked(agent, h, run, nrun))
+                continue;
+            if (ask_start(&run[nrun], agent, h) == 0)
+                nrun++;
+            else
+                route_keep(agent, h, h, 0);
+        }
+        if (!nrun)
+            break;
+        long wait = said ? ASK_LIMIT_MS : t0 + ASK_SAY_MS - ms_now();
+        answered += ask_step(agent, run, &nrun, wait > 0 ? wait : 0);
+        if (!said && ms_now() - t0 >= ASK_SAY_MS && (nrun || next < n)) {
+            said = 1;
+            int left = nrun;
+            for (int k = next; k < n; k++)
+                left += hosts[k] && !route_of(agent, hosts[k]);
+            fprintf(stderr, "%s: asking ssh -G where the remote shell goes for each host of the "
+                            "launch (%d answered, about %d to come; %d at a time, %d s each at "
+                            "most)\n",
+                    program_invocation_short_name, answered, left, ASK_AT_ONCE,
+                    ASK_LIMIT_MS / 1000);
+        }
+    }
+}
+
 int probe_route_known(const char *agent)
 {
     const char *given = getenv("REVIVE_FETCH_PROBE_PORT");
@@ -263,8 +421,16 @@ int probe_route(const char *agent, const char *host, char *dest, size_t dlen)
     snprintf(dest, dlen, "%s", host);
     if (given && *given)
         return revive_probe_port(); /* 0: not asked */
-    int port = 0;
-    if (!agent_is_ssh(agent) || !ssh_dest(agent, host, dest, dlen, &port))
+    if (!agent_is_ssh(agent))
         return 0;
-    return port;
+    const struct route *r = route_of(agent, host);
+    if (!r) {
+        const char *one[1] = {host};
+        probe_route_resolve(agent, one, 1);
+        r = route_of(agent, host);
+    }
+    if (!r || r->port <= 0)
+        return 0;
+    snprintf(dest, dlen, "%s", r->dest);
+    return r->port;
 }

@@ -25,8 +25,14 @@ void probe_launch_agent(char *const *run, int n, const char *flavor, char *agent
  * ssh), else 0. */
 int probe_route_known(const char *agent);
 
+/* For an ssh AGENT, "ssh -G" asked for each of HOSTS[0..n) not asked yet (NULL entries and
+ * repeats passed over), 32 at a time, 5 s each at most; a line on stderr when it takes longer
+ * than 2 s. The answers are kept for probe_route (with the same AGENT). */
+void probe_route_resolve(const char *agent, const char *const *hosts, int n);
+
 /* The port to ask for HOST reached through AGENT, its address (or name) in DEST (DLEN bytes);
- * 0 when HOST is not to be asked (then DEST is HOST). Runs "ssh -G" (5 s at most) for an ssh. */
+ * 0 when HOST is not to be asked (then DEST is HOST). Asks "ssh -G" (5 s at most) for an ssh,
+ * unless probe_route_resolve did. */
 int probe_route(const char *agent, const char *host, char *dest, size_t dlen);
 
 #endif

@@ -501,6 +501,18 @@ static int relaunch(struct launch *l)
     return 1;
 }
 
+/* Where the remote shell goes for each of H[0..nh), asked of ssh for all at once (probe_route.h) */
+static void resolve_hosts(const char *agent, const struct host *h, int nh)
+{
+    const char **names = calloc((size_t)nh + 1, sizeof *names);
+    if (!names)
+        return;
+    for (int k = 0; k < nh; k++)
+        names[k] = h[k].name;
+    probe_route_resolve(agent, names, nh);
+    free(names);
+}
+
 /* Every host asked at once; each rank's first good copy is kept; the launches still running
  * once every image is there (a lost host's, waiting for it) are ended. */
 static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, const char *addr,
@@ -525,6 +537,7 @@ static void fetch_all(const struct restart_fetch *f, struct host *h, int nh, con
     struct launch *l = calloc((size_t)nh, sizeof *l);
     if (!l)
         return;
+    resolve_hosts(agent, h, nh);
     /* every host probed at once; a launch starts as soon as its host answers */
     for (int k = 0; k < nh; k++) {
         char dest[256];
@@ -825,6 +838,7 @@ int restart_fetch_plan(const struct restart_fetch *f, const int *missing, int n,
     const char *given = getenv("REVIVE_FETCH_PROBE_PORT");
     char agent[1024];
     probe_launch_agent(f->user, f->prog0, f->flavor, agent, sizeof agent);
+    resolve_hosts(agent, h, nh);
     for (int i = 0; i < n; i++)
         if (!holder(f->m, w[i].rank, 0) && !holder(f->m, w[i].rank, 1)) {
             fprintf(out, "#   rank %d: no host named in snapshot.meta holds a copy; the restart "

@@ -289,6 +289,12 @@ static int ask_all(struct ask *a, int n, const char *local, const char *jobdir,
      * asked whatever REVIVE_RSH was refused a live host) */
     const char *rsh = getenv("REVIVE_RSH");
     const char *agent = rsh && *rsh ? rsh : "ssh -o BatchMode=yes";
+    const char **names = calloc((size_t)n + 1, sizeof *names);
+    for (int i = 0; names && i < n; i++)
+        names[i] = a[i].host;
+    if (names)
+        probe_route_resolve(agent, names, n); /* every host's at once */
+    free(names);
     for (int i = 0; i < n; i++) {
         char dest[256];
         a[i].fd[0] = a[i].fd[1] = -1;
