@@ -75,10 +75,21 @@ void pml_vh_free_layer_held(void)
 {
     for (uint32_t i = 1; i < pml_vh_used; i++) {
         struct pml_vh *h = &pml_vh_tab[i];
-        if ((h->kind != PML_TYPE && h->kind != PML_COMM) || !h->lrefs || !h->real ||
-            h->flags + 1u > h->lrefs || pml_real_is_predef(h->real) ||
+        if ((h->kind != PML_TYPE && h->kind != PML_COMM && h->kind != PML_ERRH) || !h->lrefs ||
+            !h->real || h->flags + 1u > h->lrefs || pml_real_is_predef(h->real) ||
             (h->kind == PML_TYPE && pml_type_library_owned(h->real)))
             continue;
+        if (h->kind == PML_ERRH) {
+            /* a file's error handler (or MPI_FILE_NULL's) the program freed: the replay made
+             * it, objs_restart set it on the file, and that reference is the library's only
+             * one once this goes, as in the first run. Still mapped: MPI_File_get_errhandler
+             * hands out this object again, and must find the layer's handle (its record). */
+            MPI_Errhandler r = (MPI_Errhandler)h->real;
+            pml_L.MPI_Errhandler_free(&r);
+            revive_log_debug("error handler %#lx: the replay's reference freed (only the layer"
+                             " holds it)", (unsigned long)pml_vh_handle(i));
+            continue;
+        }
         if (h->kind == PML_TYPE) {
             MPI_Datatype r = (MPI_Datatype)h->real;
             pml_L.MPI_Type_free(&r);
