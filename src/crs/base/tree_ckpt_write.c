@@ -9,6 +9,7 @@
 #include "crs/base/shared_note.h"
 #include "crs/base/tree_objects.h"
 #include "common/fault.h"
+#include "common/fd_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -195,29 +196,73 @@ int crs_tree_fdata_add(struct tree_ckpt *t, uint64_t n, const char *what)
     return 0;
 }
 
-/* The bytes of saved files (its FDATA section) in the image that starts at pos in the tree's
- * file: read through a descriptor of its own (the caller's may be write-only). 0 when none or
- * unreadable (the member's own check of its limit stands alone then). */
-static uint64_t image_fdata(int fd, uint64_t pos)
+/* len bytes at pos of the file rd reads: 0, -EIO when it ends before, or -errno */
+static int read_back(int rd, void *buf, size_t len, uint64_t pos)
 {
+    ssize_t n;
+    do
+        n = pread(rd, buf, len, (off_t)pos);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* A descriptor that reads the tree's file open at fd: fd itself when it reads, else one of its own
+ * (/proc/self/fd/N: libcr's caller may hand a write-only one; *own set). -errno when none
+ * (tree-fdata-unread: none, as for a write-only file the caller may not read, or no /proc). */
+static int reader_of(int fd, int *own)
+{
+    *own = 0;
+    int fl = fcntl(fd, F_GETFL), refuse = revive_fault(REVIVE_FAULT_tree_fdata_unread);
+    if (fl >= 0 && (fl & O_ACCMODE) != O_WRONLY && !refuse)
+        return fd;
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    int rd = open(path, O_RDONLY | O_CLOEXEC);
+    int rd = refuse ? (errno = EACCES, -1) : open(path, O_RDONLY | O_CLOEXEC);
     if (rd < 0)
+        return -errno;
+    *own = 1;
+    return rd;
+}
+
+/* The bytes of saved files (its FDATA section) in the image member m wrote from pos in the tree's
+ * file, in *n. 0, or -errno with the message: an image that cannot be read back fails the
+ * checkpoint, as a write that fails (diffrev45: it counted as 0 without a word, and the one limit
+ * for the whole file lapsed for its files), and so does one that is not an image (not written as
+ * its member said). Not read where there is no limit: nothing is counted then. */
+static int image_fdata(struct tree_ckpt *t, int fd, size_t m, uint64_t pos, uint64_t *n)
+{
+    *n = 0;
+    if (!crs_tree_fdata_max(t))
         return 0;
+    char w[64];
+    revive_fd_enter(); /* a descriptor of its own, closed here: none a fork in a rank would copy */
+    int own, rd = reader_of(fd, &own);
+    if (rd < 0) {
+        revive_fd_leave();
+        fail(t, "cannot read back the image of %s to count its saved files within the limit (the tree's "
+                "file, written through a write-only descriptor, reopened as /proc/self/fd/%d: %s): checkpoint "
+                "where /proc is mounted and the file may be read, or with no limit (%s 0)",
+             who(t, m, w, sizeof w), fd, strerror(-rd), crs_tree_fdata_hint(t));
+        return rd;
+    }
     struct crs_image_header h;
-    uint64_t n = 0;
-    if (pread(rd, &h, sizeof h, (off_t)pos) == (ssize_t)sizeof h && memcmp(h.magic, CRS_IMAGE_MAGIC, 8) == 0 &&
-        h.section_count <= 4096)
-        for (uint32_t k = 0; k < h.section_count; k++) {
-            struct crs_section_entry x;
-            if (pread(rd, &x, sizeof x, (off_t)(pos + h.table_offset + k * sizeof x)) != (ssize_t)sizeof x)
-                break;
-            if (x.type == CRS_SEC_FDATA)
-                n += x.size;
-        }
-    close(rd);
-    return n;
+    int e = read_back(rd, &h, sizeof h, pos);
+    if (!e && (memcmp(h.magic, CRS_IMAGE_MAGIC, 8) != 0 || h.section_count > CRS_SECTIONS_MAX))
+        e = -EBADMSG;
+    for (uint32_t k = 0; !e && k < h.section_count; k++) {
+        struct crs_section_entry x;
+        if (!(e = read_back(rd, &x, sizeof x, pos + h.table_offset + k * sizeof x)) && x.type == CRS_SEC_FDATA)
+            *n += x.size;
+    }
+    if (own)
+        close(rd);
+    revive_fd_leave();
+    if (e)
+        fail(t, "cannot read back the image of %s in the tree's file to count its saved files: %s",
+             who(t, m, w, sizeof w), e == -EBADMSG ? "what it wrote is not an image"
+                                     : e == -EIO   ? "the file ends inside it"
+                                                   : strerror(-e));
+    return e;
 }
 
 /* Member m (parked, connected) writes its image from *pos: it is told what
@@ -270,10 +315,13 @@ static int member_image(struct tree_ckpt *t, int fd, size_t m, uint64_t *pos, st
     x->image_offset = *pos - t->base;
     x->image_length = (uint64_t)end - *pos;
     /* the member checked its own saved files against the whole limit; the tree's file holds
-     * every member's (and the caller's, file_data_held): one budget for the whole file */
+     * every member's (and the caller's, file_data_held): one budget for the whole file, counted
+     * once the member wrote (the file may pass the limit by that image: refused, it is discarded,
+     * never committed) */
     char w[64], what[96];
     snprintf(what, sizeof what, "%s holds", who(t, m, w, sizeof w));
-    if ((e = crs_tree_fdata_add(t, image_fdata(fd, *pos), what)))
+    uint64_t held;
+    if ((e = image_fdata(t, fd, m, *pos, &held)) || (e = crs_tree_fdata_add(t, held, what)))
         return e;
     *pos = ((uint64_t)end + 4095) & ~4095ull;
     return 0;
