@@ -14,16 +14,25 @@ flavor=$1
 ck_prog mpit_long
 export REVIVE_RESTART_RANK=$restarter
 cc=$(command -v "mpicc.$(echo "$flavor" | sed 's/ompi/openmpi/')") || { echo "SKIP: no mpicc for $flavor"; exit 77; }
-# the lower half's root (revive-lower-FLAVOR.so) is made of these objects: the shim built with
-# them is a root (the layer looks for the root's own functions in the root itself)
-case $flavor in
-ompi) objs=(lower_root lower_libc lower_waits lower_winmem lower_inner); pre= ;;
-*) objs=(lower_root lower_libc lower_waits lower_inner); pre=revive_lower_mpich_la- ;;
-esac
+# the lower half's root (revive-lower-FLAVOR.so) is made of the objects the build's Makefile lists
+# for it (am_revive_lower_FLAVOR_la_OBJECTS: libtool's .lo files, each naming its PIC object): the
+# shim built with them is a root (the layer looks for the root's own functions in the root itself).
+# Every Revive job of this MPI loads that root, so a build without one of them is broken: a FAIL,
+# never a SKIP (diffrev45 R-L8: a missing object read as a skip); the list is the build's own, not
+# one written here that a new source of the root would leave behind (MPICH's lacked lower_winmem).
+lo_list=$(awk -v v="am_revive_lower_${flavor}_la_OBJECTS" '$1 == v && $2 == "=" {on = 1}
+    on {for (i = 1; i <= NF; i++) if ($i ~ /\.lo$/) print $i; if ($NF != "\\") exit}' "$REVIVE_BUILDDIR/Makefile")
+[ -n "$lo_list" ] ||
+    { echo "FAIL: $REVIVE_BUILDDIR/Makefile lists no objects of revive-lower-$flavor.la (am_revive_lower_${flavor}_la_OBJECTS)"; exit 1; }
 root=()
-for o in "${objs[@]}"; do
-    f=$REVIVE_BUILDDIR/src/pml_hooks/.libs/$pre$o.o
-    [ -f "$f" ] || { echo "SKIP: $f not built"; exit 77; }
+for lo in $lo_list; do
+    pic=$(sed -n "s/^pic_object='\(.*\)'\$/\1/p" "$REVIVE_BUILDDIR/$lo" 2>/dev/null)
+    f=$REVIVE_BUILDDIR/$(dirname "$lo")/$pic
+    [ -n "$pic" ] && [ "$pic" != none ] || f=$REVIVE_BUILDDIR/$lo
+    if [ ! -f "$f" ] || [ "$f" = "$REVIVE_BUILDDIR/$lo" ]; then
+        echo "FAIL: the lower half's root object $f is not built (run make in $REVIVE_BUILDDIR)"
+        exit 1
+    fi
     root+=("$f")
 done
 n=2
