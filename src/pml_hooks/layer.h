@@ -279,7 +279,8 @@ void pml_vh_restart_refs(void);
 /* The program frees its handle v (MPI_Errhandler_free, MPI_Group_free, MPI_Type_free,
  * MPI_Info_free, MPI_Op_free: generated): 1 when one of its unbacked references is taken (the
  * library is not to be called; the caller releases the handle as after a free that succeeded),
- * else 0 (the library frees its reference). */
+ * else 0 (the library frees its reference). A predefined group or error handler v: the same for
+ * the program's references to it (vhandle.c pre_ref_take). */
 int pml_vh_unbacked_take(uintptr_t v);
 void pml_vh_update(uintptr_t v, uintptr_t real);
 /* v's real handle no longer maps back to it (the program freed it; the layer holds it for requests

@@ -229,10 +229,79 @@ uintptr_t pml_r2v_predef(uintptr_t real)
     return real;
 }
 
+/* ---- the program's references to predefined objects ----------------------------------------
+ * A call may hand out a predefined group or error handler with a reference the program frees
+ * (MPI_GROUP_EMPTY from a group constructor that selects no process, MPI 4.0 7.3.2;
+ * MPI_ERRORS_ARE_FATAL/RETURN from MPI_Comm/Win/File_get_errhandler, 9.3.4). Open MPI counts them
+ * on its static object: one free below its count called free() on it ("free(): invalid
+ * pointer", MPI_GROUP_EMPTY: no margin at all) or was refused ("Cannot free predefined error
+ * handler", MPI_ERRORS_RETURN after one). A predefined handle has no virtual handle, no record
+ * entry: a restart's fresh library counted none of the references the program held at the
+ * snapshot, and its frees of them after the restart went below the count (ck_coll-ompi np=1 in
+ * the random-moment campaign: MPI_Group_excl of the only rank, a snapshot before its
+ * MPI_Group_free). So the layer counts, per such object, the references the program holds
+ * (held), and a restart marks them all unbacked: the program's free of one is the layer's alone,
+ * as for a virtual handle got several times (pml_vh_unbacked_take). MPICH counts no builtin
+ * object: the same bookkeeping changes nothing there. Datatypes and ops are left out: their
+ * predefined objects cannot be freed (the library refuses, as natively), and no call hands out a
+ * predefined communicator or info for the program to free. */
+#define PRE_REFS_N 16 /* a handful of predefined groups and error handlers exist */
+static struct pre_ref { uintptr_t v; uint32_t held, unbacked; } pre_refs[PRE_REFS_N];
+static int pre_refs_n;
+
+static struct pre_ref *pre_ref_find(uintptr_t v) /* with pml_vh_lock held */
+{
+    for (int i = 0; i < pre_refs_n; i++)
+        if (pre_refs[i].v == v)
+            return &pre_refs[i];
+    return NULL;
+}
+
+/* The program got a reference to the predefined object v of kind `kind`. */
+static void pre_ref_hold(int kind, uintptr_t v)
+{
+    if (kind != PML_GROUP && kind != PML_ERRH)
+        return;
+    pml_vh_lock();
+    struct pre_ref *p = pre_ref_find(v);
+    if (!p && pre_refs_n < PRE_REFS_N) {
+        p = &pre_refs[pre_refs_n++];
+        p->v = v;
+    }
+    if (p && p->held < UINT32_MAX) /* saturated: a program that never frees them never runs out */
+        p->held++;
+    pml_vh_unlock();
+}
+
+/* The program's free of a reference to predefined object v succeeded (pml_vh_release). */
+static void pre_ref_drop(uintptr_t v)
+{
+    pml_vh_lock();
+    struct pre_ref *p = pre_ref_find(v);
+    if (p && p->held)
+        p->held--;
+    pml_vh_unlock();
+}
+
+/* pml_vh_unbacked_take for a predefined object: 1 when the fresh library lacks the reference. */
+static int pre_ref_take(uintptr_t v)
+{
+    pml_vh_lock();
+    struct pre_ref *p = pre_ref_find(v);
+    int taken = p && p->unbacked > 0 && p->held > 0;
+    if (taken)
+        p->unbacked--;
+    pml_vh_unlock();
+    return taken;
+}
+
 uintptr_t pml_new(int kind, uintptr_t real)
 {
-    if (pml_real_is_predef(real))
-        return pml_r2v_predef(real);
+    if (pml_real_is_predef(real)) {
+        uintptr_t v = pml_r2v_predef(real);
+        pre_ref_hold(kind, v);
+        return v;
+    }
     pml_vh_lock();
     uint32_t idx = vh_alloc(kind, real);
     pml_vh_unlock();
@@ -269,8 +338,12 @@ uintptr_t pml_r2v(int kind, uintptr_t real)
 
 static uintptr_t get_ref(int kind, uintptr_t real, int ref, int *claim)
 {
-    if (pml_real_is_predef(real))
-        return pml_r2v_predef(real);
+    if (pml_real_is_predef(real)) {
+        uintptr_t v = pml_r2v_predef(real);
+        if (ref)
+            pre_ref_hold(kind, v);
+        return v;
+    }
     uint32_t idx;
     int made = 0;
     pml_vh_lock();
@@ -334,7 +407,11 @@ uintptr_t pml_r2v_cb(int kind, uintptr_t real, int *made)
 void pml_vh_release(uintptr_t v)
 {
     struct pml_vh *h = pml_vh_of(v);
-    if (!h || !h->kind)
+    if (!h) {
+        pre_ref_drop(v); /* a predefined group or error handler the program freed */
+        return;
+    }
+    if (!h->kind)
         return;
     pml_vh_lock();
     if (h->flags) { /* the handle was handed out more than once: one reference fewer */
@@ -387,12 +464,23 @@ void pml_vh_restart_refs(void)
         revive_log_debug("handle %#lx: the program holds %u references the fresh library does not count",
                          (unsigned long)pml_vh_handle(i), h->unbacked);
     }
+    /* every reference to a predefined object: the fresh library counted none (pre_ref_hold) */
+    pml_vh_lock();
+    for (int i = 0; i < pre_refs_n; i++) {
+        pre_refs[i].unbacked = pre_refs[i].held;
+        if (pre_refs[i].held)
+            revive_log_debug("predefined object %#lx: the program holds %u references the fresh "
+                             "library does not count", (unsigned long)pre_refs[i].v, pre_refs[i].held);
+    }
+    pml_vh_unlock();
 }
 
 int pml_vh_unbacked_take(uintptr_t v)
 {
     struct pml_vh *h = pml_vh_of(v);
-    if (!h || !h->kind)
+    if (!h)
+        return pre_ref_take(v);
+    if (!h->kind)
         return 0;
     pml_vh_lock();
     int taken = h->unbacked > 0 && h->flags > 0;
