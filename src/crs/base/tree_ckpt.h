@@ -257,6 +257,10 @@ int crs_tree_member_ended(pid_t pid);
 /* Waits for member m's reply (timeout_ms < 0: while it lives). 0, or
  * -errno with the message (its own failure included). */
 int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *rp, int timeout_ms);
+/* Member m's reply once told to write its image into the tree's file at image_fd: waited for as
+ * long as the member lives and its image grows (the member's writer extends the file); one that wrote nothing for the park's bound (o->timeout_ms, else a minute) fails
+ * the checkpoint with -ETIMEDOUT, its state and wait named (a stopped member, a stuck one). */
+int crs_tree_member_written(struct tree_ckpt *t, size_t m, int image_fd, struct crs_proto_reply *rp);
 /* The park signal the members most likely use. */
 int crs_tree_park_signal(void);
 /* Lets every connected member run on (resume: told so first). */

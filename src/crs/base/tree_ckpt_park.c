@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -173,11 +174,53 @@ static int gone(pid_t pid)
     return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-/* Waits for member m's reply, in slices, while it lives. */
-int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *rp, int timeout_ms)
+/* Member m wrote no byte of its image into the tree's file for idle_ms (member_reply): why, in
+ * one line, and -ETIMEDOUT. Waited for while it lived, a member stopped (SIGSTOP, a tracer) or
+ * stuck once told to write held the whole tree's checkpoint for ever, and with it a rank's
+ * capture and its job's epoch, with no word (rst_popen-mpich in the CI of d59c58cd: 15 minutes
+ * after the first member's image, until the test's own time limit). */
+static int no_progress(struct tree_ckpt *t, size_t m, int idle_ms)
+{
+    char w[64], wchan[64] = "";
+    pid_t pid = t->all[t->members[m]].pid;
+    char st = revive_proc_state(pid);
+    long n = revive_proc_read(pid, 0, "wchan", wchan, sizeof wchan);
+    wchan[n > 0 ? (n < (long)sizeof wchan ? n : (long)sizeof wchan - 1) : 0] = 0;
+    wchan[strcspn(wchan, "\n")] = 0;
+    if (st == 'T')
+        fail(t, "%s is stopped (state T) and wrote nothing of its image for %d s during the checkpoint of "
+                "the %s: no image is kept and the other processes run on; let it run (kill -CONT %d) and try "
+                "again", who(t, m, w, sizeof w), idle_ms / 1000, crs_tree_scope_name(t->o->scope), (int)pid);
+    else if (st == 't')
+        fail(t, "%s is stopped by its tracer (a debugger or strace: state t) and wrote nothing of its image "
+                "for %d s during the checkpoint of the %s: no image is kept and the other processes run on; "
+                "let the tracer resume it or detach, and try again", who(t, m, w, sizeof w), idle_ms / 1000,
+             crs_tree_scope_name(t->o->scope));
+    else
+        fail(t, "%s wrote nothing of its image for %d s during the checkpoint of the %s (state %c, waiting "
+                "in %s): no image is kept and the other processes run on; a process whose capture takes "
+                "longer before its first byte needs more time", who(t, m, w, sizeof w), idle_ms / 1000,
+             crs_tree_scope_name(t->o->scope), st ? st : '?', wchan[0] && strcmp(wchan, "0") ? wchan : "user space");
+    return -ETIMEDOUT;
+}
+
+/* How far the tree's file reaches: a member's writer extends it as it writes (pwrite; the
+ * offset, which they share, moves only at its image's end). -1 unknown. */
+static off_t file_reach(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? st.st_size : -1;
+}
+
+/* Waits for member m's reply, in slices, while it lives: within timeout_ms (< 0: no bound), or,
+ * with image_fd >= 0 (the tree's file, which the member's writer extends), as long as the
+ * member's image grows, failing once it did not for idle_ms. */
+static int member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *rp, int timeout_ms, int image_fd,
+                        int idle_ms)
 {
     char w[64];
-    int waited = 0, e;
+    int waited = 0, idle = 0, e;
+    off_t at = image_fd >= 0 ? file_reach(image_fd) : -1;
     uint32_t peer = CRS_PROTO_VERSION;
     for (;;) {
         e = crs_proto_recv_reply(t->conn[m], rp, 1000, &peer);
@@ -188,6 +231,13 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
             fail(t, "%s died during the checkpoint of the %s", who(t, m, w, sizeof w),
                  crs_tree_scope_name(t->o->scope));
             return -ESRCH;
+        }
+        if (image_fd >= 0) {
+            off_t now = file_reach(image_fd);
+            idle = now == at ? idle + 1000 : 0;
+            at = now;
+            if (idle >= idle_ms)
+                return no_progress(t, m, idle);
         }
         if (timeout_ms >= 0 && waited >= timeout_ms) {
             /* stopped, or busy: most often in a critical section of the program, which a checkpoint
@@ -236,6 +286,18 @@ int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply 
         return rp->status;
     }
     return 0;
+}
+
+int crs_tree_member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *rp, int timeout_ms)
+{
+    return member_reply(t, m, rp, timeout_ms, -1, 0);
+}
+
+int crs_tree_member_written(struct tree_ckpt *t, size_t m, int image_fd, struct crs_proto_reply *rp)
+{
+    /* the park's bound (the rank's 30 s; cr_checkpoint's --time, else a minute) of no byte written */
+    int idle_ms = t->o->timeout_ms >= 0 ? t->o->timeout_ms : PARK_WAIT_MS;
+    return member_reply(t, m, rp, -1, image_fd, idle_ms < 1000 ? 1000 : idle_ms);
 }
 
 static int send_request(struct tree_ckpt *t, size_t m, int image_fd)

@@ -299,7 +299,7 @@ static int member_image(struct tree_ckpt *t, int fd, size_t m, uint64_t *pos, st
             fail(t, "cannot reach %s: %s", who(t, m, w, sizeof w), strerror(-e));
         return e;
     }
-    if ((e = crs_tree_member_reply(t, m, &rp, -1)))
+    if ((e = crs_tree_member_written(t, m, fd, &rp)))
         return e;
     rp.msg[sizeof rp.msg - 1] = 0;   /* on success: a caveat, or "" */
     if (rp.magic == CRS_PROTO_MAGIC && rp.msg[0] && (e = member_caveat(t, m, rp.msg)))
