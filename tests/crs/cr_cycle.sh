@@ -38,7 +38,10 @@
 #              must attach the process to that terminal and print the rest
 #              (compared without the pty's carriage returns)
 #   sigdeath   --kill, cr_restart; the restarted process, waiting at point 2,
-#              gets SIGTERM: cr_restart must die of SIGTERM too (143)
+#              gets SIGTERM: cr_restart must die of SIGTERM too (143) within
+#              30 s, timed by its own end (OUT.exit: a child the SIGTERM did not
+#              end holds the output pipes, natively too); as root once the old
+#              pids are free (the restart beside us, not in a pid namespace)
 #   busy       --cont, then cr_restart while the original still runs (its
 #              PID is taken, so the restart must come up in a pid namespace of
 #              its own, where it has the original PID: checked as root and with
@@ -422,22 +425,46 @@ fl_tty() {
         r1.err
 }
 
+# The restarted process gets SIGTERM at point 2: cr_restart must end with it (143), by its own
+# end (OUT.exit), not by the end of its output pipes: the process's children hold those, and a
+# SIGTERM to a process does not end its children, natively either (a shell's foreground step
+# goes on, orphaned). As root the restart runs where the old pids are free, beside us, as it does
+# on a machine whose init reaps at once: in a container whose init reaps the killed original's
+# children late, a pid still taken put the restart into a pid namespace, which ends every process
+# left in it with its first one, so the step held the pipes only when the pids were free in
+# time (CI of ddf737d0, crs_script null: 1 of 4, "did not end in time": cr_restart had ended 143
+# at once, the step held the pipes until its own 120 s ran out). What is left of the tree after
+# the SIGTERM (its processes but the first) is the test's to end.
 fl_sigdeath() {
-    local st outer
+    local st outer pids left p
     fl_dir sigdeath
     crs_launch orig "$CR_RUN" "$PROG" "${PROG_ARGS[@]}"
     wait_ready sigdeath 1 orig || return
+    pids=$(tree_pids "$PID")
     ckpt sigdeath ck "$PID" "$D/images/ctx" --kill || return
     crs_wait_status orig 30 >/dev/null
+    if [ "$IS_ROOT" = 1 ] && ! crs_wait_pids_free 20 $pids; then
+        crs_note "sigdeath: a pid of the killed original is still taken after 20 s: the restart" \
+            "runs in a pid namespace of its own"
+    fi
     rm -f ready.*
     touch go.1
     crs_launch r1 "${CR_RESTART[@]}" "$D/images/ctx"
     wait_ready sigdeath 2 r1 || return
     outer=$(crs_outer_pid "$PID")
+    [ "$outer" = "$PID" ] || crs_note "sigdeath: the restart runs in a pid namespace of its own" \
+        "(process $PID there, $outer here)"
+    left=$(tree_pids "$outer" | tail -n +2)
     kill -TERM "$outer"
-    st=$(crs_wait_status r1 30)
+    st=$(crs_wait_exit r1 30)
     [ "$st" = 143 ] || crs_fail "sigdeath: cr_restart whose process died of SIGTERM:" \
         "$(crs_status_text "$st"), expected killed by SIGTERM (143)"
+    for p in $left; do
+        crs_is_test_prog "$p" && crs_is_ours "$p" && kill -9 "$p" 2>/dev/null
+    done
+    st=$(crs_wait_status r1 30)
+    [ "$st" != timeout ] || crs_fail "sigdeath: the restarted processes' output pipes were not closed" \
+        "within 30 s of cr_restart's end, even with what was left of the tree killed"
     compare sigdeath "the restart's output up to point 2" "$WORK/ref.1to2" r1.out 0 0 r1.err
 }
 

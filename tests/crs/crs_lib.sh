@@ -258,15 +258,23 @@ crs_clean_exec() {
 # crs_launch OUT CMD...: starts CMD in the background, under timeout, stdin
 # from /dev/null, stdout and stderr into pipes that cat copies to OUT.out and
 # OUT.err; when CMD ends its exit status (128+N for signal N) goes to
-# OUT.status. The file descriptors above 2 are closed for CMD.
+# OUT.status. The file descriptors above 2 are closed for CMD. OUT.status comes once
+# the pipes are closed too, by CMD and by every process that holds them still (a child
+# that outlived CMD); OUT.exit holds the same status as soon as CMD itself ended
+# (crs_wait_exit).
 crs_launch() {
     local out=$1
     shift
-    rm -f "$out.out" "$out.err" "$out.status"
+    rm -f "$out.out" "$out.err" "$out.status" "$out.exit"
     (
-        timeout -k 5 "$CRS_TIMEOUT" bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}
+        {
+            timeout -k 5 "$CRS_TIMEOUT" bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}
                 [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done; exec "$@"' crs_closefds "$@" \
-            </dev/null 2> >(cat >"$out.err") | cat >"$out.out"
+                </dev/null 2> >(cat >"$out.err")
+            st=$?
+            echo "$st" >"$out.exit.tmp" && mv "$out.exit.tmp" "$out.exit"
+            exit "$st"
+        } | cat >"$out.out"
         echo "${PIPESTATUS[0]}" >"$out.status.tmp"
         crs_nap 0.05 # let the stderr copy finish
         mv "$out.status.tmp" "$out.status"
@@ -337,6 +345,38 @@ crs_wait_status() {
     else
         echo "timeout"
     fi
+}
+
+# crs_wait_exit OUT SECONDS: waits until the command crs_launch started ended itself (OUT.exit),
+# whoever still holds its output pipes; prints its status, or "timeout". For a command whose
+# children may outlive it: a shell killed by a signal leaves its foreground child running, and
+# that child holds the shell's stdout, so OUT.status waits for the child too (the CI of ddf737d0:
+# cr_restart ended at once with the restarted script's status, 143, and the step the script
+# waited for held the pipe 150 s more: crs_script's sigdeath "did not end in time").
+crs_wait_exit() {
+    if crs_wait_for "$1.exit" "$2" "$1.status"; then
+        cat "$1.exit"
+    else
+        echo "timeout"
+    fi
+}
+
+# crs_wait_pids_free SECONDS PID...: waits until no process has any of the PIDs (a process
+# killed by a checkpoint's --kill whose parent died with it stays a zombie until the system's
+# init reaps it, which in a container may take seconds under load); 0 once all are free, 1 when
+# SECONDS passed first.
+crs_wait_pids_free() {
+    local secs=$1 i p busy
+    shift
+    for i in $(seq $((secs * 20))); do
+        busy=
+        for p in "$@"; do
+            [ -e "/proc/$p" ] && busy=$p && break
+        done
+        [ -z "$busy" ] && return 0
+        crs_nap 0.05
+    done
+    return 1
 }
 
 # crs_run OUT CMD...: crs_launch and wait; prints the status.
