@@ -16,8 +16,10 @@ run_native $np "$prog" $steps --pace "$d/nopace" $ms >native.out 2>native.err ||
     { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
 # as `nohup CMD &` from a script: SIGHUP ignored, a session of its own (the group a logout's
 # SIGHUP goes to), only descriptors 0-2 open, standard input /dev/null; $! is CMD's pid
+# (plain_py: the same without nohup, SIGHUP at its default even when the suite itself runs
+# under nohup, whose ignored SIGHUP every child inherits)
 nohup_py='import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_IGN); os.setsid(); os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])'
-plain_py='import os, signal, sys; os.setsid(); os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])'
+plain_py='import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_DFL); os.setsid(); os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])'
 touch pace
 # 1. the nohup'd launch, SIGHUP to its group at its second step, then a --term snapshot
 (exec python3 -c "$nohup_py" "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n $np "$prog" $steps \
