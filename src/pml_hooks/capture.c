@@ -430,9 +430,11 @@ int pml_capture(const char *image_path, struct snapc_capture_result *r)
          * up to 10 s, as a running child was before (a child of system() or popen() is a vfork
          * child until it starts its command, which no capture can take; a command that ends
          * meanwhile is gone), then said in the tree's words (the process, the object, what to
-         * do), the rank named; a timeout at once. */
+         * do), the rank named; a timeout at once, and so is a tree over the saved-file limit
+         * (-EFBIG, crs_tree_fdata_add), which no try changes: it was tried again for 10 s
+         * (tests/snapc/mpi_scratch.sh's tree case: its refusal took 10.5 s, 0.5 s without a child). */
         if (e < 0 && tree_mode && !tree_nocap && !loader_busy && !arena_busy && !agent_busy) {
-            if (e == -ETIMEDOUT || (++trees >= 3 && revive_mono_s() - first >= 10)) {
+            if (e == -ETIMEDOUT || e == -EFBIG || (++trees >= 3 && revive_mono_s() - first >= 10)) {
                 char was[sizeof r->err];
                 memcpy(was, r->err, sizeof was);
                 snprintf(r->err, sizeof r->err, "rank %d had a running child process, which its snapshot "
