@@ -174,6 +174,39 @@ static int gone(pid_t pid)
     return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+/* Member m holds the tree's checkpoint (what, the caller's reason: "did not answer within 5 s",
+ * "wrote nothing of its image for 60 s"): why, in one line, from its state now: stopped (T: kill
+ * -CONT), stopped by its tracer (t: SIGCONT does not resume a tracing stop, diffrev32 R-L4), else
+ * its state and kernel wait channel with the caller's advice for a member still busy. The wait for
+ * a parked member's answer and the wait for its image said these three apart (ddf737d0), and only
+ * the second named a busy member's wait channel (the CI's popen stall: the lead to its cause). */
+static int member_held(struct tree_ckpt *t, size_t m, const char *what, const char *busy_advice)
+{
+    char w[64], wchan[64] = "";
+    pid_t pid = t->all[t->members[m]].pid;
+    const char *scope = crs_tree_scope_name(t->o->scope);
+    char st = revive_proc_state(pid);
+    if (st == 'T') {
+        fail(t, "%s %s during the checkpoint of the %s: it is stopped (state T); no image is kept and the other "
+                "processes run on; let it run (kill -CONT %d) and try again", who(t, m, w, sizeof w), what, scope,
+             (int)pid);
+    } else if (st == 't') {
+        fail(t, "%s %s during the checkpoint of the %s: it is stopped by its tracer (a debugger or strace: state "
+                "t); no image is kept and the other processes run on; let the tracer resume it or detach, and try "
+                "again", who(t, m, w, sizeof w), what, scope);
+    } else {
+        long n = revive_proc_read(pid, 0, "wchan", wchan, sizeof wchan);
+        wchan[n > 0 ? (n < (long)sizeof wchan ? n : (long)sizeof wchan - 1) : 0] = 0;
+        wchan[strcspn(wchan, "\n")] = 0;
+        /* "0": no kernel wait (running, or the kernel does not say) */
+        int waits = wchan[0] && strcmp(wchan, "0");
+        fail(t, "%s %s during the checkpoint of the %s (state %c, %s%s): no image is kept and the other processes "
+                "run on; %s", who(t, m, w, sizeof w), what, scope, st ? st : '?',
+             waits ? "waiting in " : "in user space", waits ? wchan : "", busy_advice);
+    }
+    return -ETIMEDOUT;
+}
+
 /* Member m wrote no byte of its image into the tree's file for idle_ms (member_reply): why, in
  * one line, and -ETIMEDOUT. Waited for while it lived, a member stopped (SIGSTOP, a tracer) or
  * stuck once told to write held the whole tree's checkpoint for ever, and with it a rank's
@@ -181,27 +214,21 @@ static int gone(pid_t pid)
  * after the first member's image, until the test's own time limit). */
 static int no_progress(struct tree_ckpt *t, size_t m, int idle_ms)
 {
-    char w[64], wchan[64] = "";
-    pid_t pid = t->all[t->members[m]].pid;
-    char st = revive_proc_state(pid);
-    long n = revive_proc_read(pid, 0, "wchan", wchan, sizeof wchan);
-    wchan[n > 0 ? (n < (long)sizeof wchan ? n : (long)sizeof wchan - 1) : 0] = 0;
-    wchan[strcspn(wchan, "\n")] = 0;
-    if (st == 'T')
-        fail(t, "%s is stopped (state T) and wrote nothing of its image for %d s during the checkpoint of "
-                "the %s: no image is kept and the other processes run on; let it run (kill -CONT %d) and try "
-                "again", who(t, m, w, sizeof w), idle_ms / 1000, crs_tree_scope_name(t->o->scope), (int)pid);
-    else if (st == 't')
-        fail(t, "%s is stopped by its tracer (a debugger or strace: state t) and wrote nothing of its image "
-                "for %d s during the checkpoint of the %s: no image is kept and the other processes run on; "
-                "let the tracer resume it or detach, and try again", who(t, m, w, sizeof w), idle_ms / 1000,
-             crs_tree_scope_name(t->o->scope));
-    else
-        fail(t, "%s wrote nothing of its image for %d s during the checkpoint of the %s (state %c, waiting "
-                "in %s): no image is kept and the other processes run on; a process whose capture takes "
-                "longer before its first byte needs more time", who(t, m, w, sizeof w), idle_ms / 1000,
-             crs_tree_scope_name(t->o->scope), st ? st : '?', wchan[0] && strcmp(wchan, "0") ? wchan : "user space");
-    return -ETIMEDOUT;
+    char what[64];
+    snprintf(what, sizeof what, "wrote nothing of its image for %d s", idle_ms / 1000);
+    return member_held(t, m, what, "a process whose capture takes longer before its first byte needs more time");
+}
+
+/* Member m did not answer within timeout_ms (member_reply): stopped, or busy: most often in a
+ * critical section of the program, which a checkpoint waits for (a member in one was asked "is it
+ * stopped?": newuser10b). */
+static int no_answer(struct tree_ckpt *t, size_t m, int timeout_ms)
+{
+    char what[64];
+    snprintf(what, sizeof what, "did not answer within %d s", timeout_ms / 1000);
+    return member_held(t, m, what,
+                       "a critical section of the program (cr_enter_cs) or a large image can take longer: give "
+                       "more time");
 }
 
 /* How far the tree's file reaches: a member's writer extends it as it writes (pwrite; the
@@ -239,26 +266,8 @@ static int member_reply(struct tree_ckpt *t, size_t m, struct crs_proto_reply *r
             if (idle >= idle_ms)
                 return no_progress(t, m, idle);
         }
-        if (timeout_ms >= 0 && waited >= timeout_ms) {
-            /* stopped, or busy: most often in a critical section of the program, which a checkpoint
-             * waits for (a member in one was asked "is it stopped?": newuser10b) */
-            pid_t pid = t->all[t->members[m]].pid;
-            char st = revive_proc_state(pid);
-            if (st == 'T')
-                fail(t, "%s is stopped (state T), so it cannot take its part in the checkpoint of the %s; let "
-                        "it run (kill -CONT %d) and try again", who(t, m, w, sizeof w),
-                     crs_tree_scope_name(t->o->scope), (int)pid);
-            else if (st == 't')   /* SIGCONT does not resume a tracing stop (diffrev32 R-L4) */
-                fail(t, "%s is stopped by its tracer (a debugger or strace: state t), so it cannot take its "
-                        "part in the checkpoint of the %s; let the tracer resume it or detach, and try again",
-                     who(t, m, w, sizeof w), crs_tree_scope_name(t->o->scope));
-            else
-                fail(t, "%s did not answer within %d s during the checkpoint of the %s: no image is kept and "
-                        "the processes run on; a critical section of the program (cr_enter_cs) or a large "
-                        "image can take longer: give more time", who(t, m, w, sizeof w), timeout_ms / 1000,
-                     crs_tree_scope_name(t->o->scope));
-            return -ETIMEDOUT;
-        }
+        if (timeout_ms >= 0 && waited >= timeout_ms)
+            return no_answer(t, m, timeout_ms);
     }
     if (e == -EPROTONOSUPPORT) {
         char why[600];

@@ -6,7 +6,8 @@
 # descriptor (newuser10b N4: 4096 zero bytes, the image writer's header padding, came before
 # its first look at the requester). (2) cr_checkpoint -T 1 --tree of a tree whose member sits in
 # a critical section: refused in one line that names the critical section, not "(is it
-# stopped?)" (newuser10b), no image or temporary file, the tree runs on to its end. (3)
+# stopped?)" (newuser10b), and the member's state and wait channel, no image or temporary file,
+# the tree runs on to its end. (3)
 # cr_checkpoint --tree ended by SIGTERM, then SIGHUP (SIGINT: a background job ignores it), while
 # it waits for that member (before any member has the image's file): no temporary file left
 # (newuser10b N3: an empty .NAME.tmp.PID stayed, one per attempt), the tree runs on.
@@ -73,6 +74,14 @@ if hold_tree tree "$d"; then
         crs_pass "tree: refused naming the critical section ($(cat "$WORK/ck.err"))"
     else
         crs_fail "tree: cr_checkpoint -T 1 --tree: $(crs_status_text "$st"), stderr: $(head -n 2 "$WORK/ck.err")"
+    fi
+    # ... and, as the wait for a member's image says it (tree_member_stopped.sh), the member's
+    # state and kernel wait channel: where a member that never answers waits (before, only the
+    # wait for an image named them)
+    if grep -qE "process $(cat "$d/ready") .*\(state [RSD], (waiting in [A-Za-z0-9_.]+|in user space)\)" "$WORK/ck.err"; then
+        crs_pass "tree: the message names the member's state and wait channel"
+    else
+        crs_fail "tree: the message does not name the member's state and wait channel: $(head -n 1 "$WORK/ck.err")"
     fi
     left=$(ls -A "$WORK" | grep 'tree\.img')
     [ -z "$left" ] && crs_pass "tree: no image, no temporary file" || crs_fail "tree: left: $left"
