@@ -517,6 +517,39 @@ crs_expect_members() {
     fi
 }
 
+# crs_tree_held_ckpt SIGNAL LIMIT [OPTION...]: a tree member sent SIGNAL while a checkpoint of its
+# tree holds (tree_member_stopped.sh, tree_member_dies.sh). crt_tree's children under cr_run in
+# d=$WORK/p (PID), a first checkpoint (--tree --cont) into $WORK/img (sum0: its cksum); then
+# cr_checkpoint --tree OPTION... -f $WORK/img PID under REVIVE_FAULT=tree-go-late (held once every
+# member is parked, before the second member writes its image; `timeout LIMIT`), that member
+# (victim) sent SIGNAL, and the checkpoint waited for: st its status, took its seconds,
+# $WORK/ck.msg its stderr but the fault point's line. Ends the test (crs_summary) when the program
+# never gets ready or the first checkpoint fails.
+crs_tree_held_ckpt() {
+    local sig=$1 limit=$2 t0 cp end
+    shift 2
+    export CRT_TREE=children
+    d=$WORK/p
+    crs_start_or_end "crt_tree never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree"
+    crs_tool "$WORK/ck0" cr_checkpoint --tree --cont -f "$WORK/img" "$PID" ||
+        { crs_fail "the first checkpoint: $(head -n 1 "$WORK/ck0.err")"; crs_summary "$CRS_NAME"; }
+    sum0=$(cksum <"$WORK/img")
+    t0=$SECONDS
+    (REVIVE_FAULT=tree-go-late crs_clean_exec timeout -k 5 "$limit" "$CRS_TOOLS/cr_checkpoint" --tree "$@" \
+        -f "$WORK/img" "$PID" </dev/null >"$WORK/ck.out" 2>"$WORK/ck.err") &
+    cp=$!
+    end=$((SECONDS + limit / 2))
+    while [ $SECONDS -lt $end ] && kill -0 "$cp" 2>/dev/null && ! grep -q "holding before process" "$WORK/ck.err"; do
+        crs_nap 0.05
+    done
+    victim=$(sed -n 's/.*holding before process \([0-9]*\) writes.*/\1/p' "$WORK/ck.err")
+    [ -n "$victim" ] && kill -"$sig" "$victim"
+    wait "$cp"
+    st=$?
+    took=$((SECONDS - t0))
+    grep -v "fault tree-go-late" "$WORK/ck.err" >"$WORK/ck.msg"
+}
+
 # crs_busy_image TEST PROG: the setup of the tests that restart an image while its original
 # still holds what the image needs (locks_busy, sockets_busy): PROG under cr_run in d=$WORK/prog
 # (PID), checkpointed with --cont into $WORK/img; leaves the shell in $d.

@@ -15,11 +15,7 @@
 #      cache, at most 20; the old code: each rank, 28): a 10-day-old cache of before (no note,
 #      never listed) goes, the 200 stay, the stamp is renewed.
 . "$(dirname "$0")/lib.sh"
-snapc_workdir snapc-agentcollect
-command -v strace >/dev/null || { echo "SKIP: strace is missing: the paths read cannot be counted"; exit 77; }
-strace -qq -o /dev/null -e trace=openat true 2>/dev/null || { echo "SKIP: strace cannot trace here (ptrace refused)"; exit 77; }
-cache=$W/revive-local-$(id -u)
-N=200
+snapc_cache_workdir snapc-agentcollect
 (umask 077; mkdir -p "$cache/.unswept" "$cache/.uncollected" "$W/shared"
  : >"$cache/.unswept/.begun"      # the caches were listed whole once (filem/local_gc.h)
  : >"$cache/.uncollected/.walked"  # and walked just now

@@ -27,6 +27,18 @@ snapc_workdir() {
     # with the folder, not into /tmp
     export TMPDIR=$W
 }
+# snapc_cache_workdir NAME: the start of a test that counts with strace the paths a job reads
+# in a node-local cache of many job caches (agent_collect.sh, start_sweep.sh):
+# snapc_workdir NAME; SKIP without strace or where it cannot trace; cache the folder's node-local
+# cache (TMPDIR's revive-local-<uid>, not made), N=200 the caches to make there.
+snapc_cache_workdir() {
+    snapc_workdir "$1"
+    command -v strace >/dev/null || { echo "SKIP: strace is missing: the paths read cannot be counted"; exit 77; }
+    strace -qq -o /dev/null -e trace=openat true 2>/dev/null ||
+        { echo "SKIP: strace cannot trace here (ptrace refused)"; exit 77; }
+    cache=$W/revive-local-$(id -u)
+    N=200
+}
 # nap SECONDS: waits SECONDS without starting a process (tests/crs/crs_lib.sh's crs_nap,
 # tests/mpi/mpienv.sh's nap): a read with a timeout on a FIFO in the work folder that nobody
 # writes (opened read-write: the open does not wait for a writer). The loops below look every

@@ -15,11 +15,7 @@
 #      200 other caches (strace: at most 10 paths under them; the old code: every one, each
 #      start).
 . "$(dirname "$0")/lib.sh"
-snapc_workdir snapc-startsweep
-command -v strace >/dev/null || { echo "SKIP: strace is missing: the paths read cannot be counted"; exit 77; }
-strace -qq -o /dev/null -e trace=openat true 2>/dev/null || { echo "SKIP: strace cannot trace here (ptrace refused)"; exit 77; }
-cache=$W/revive-local-$(id -u)
-N=200
+snapc_cache_workdir snapc-startsweep
 (umask 077; mkdir -p "$cache" "$W/shared"
  for i in $(seq 1000 $((1000 + N - 1))); do
      j=revive_global_snapshot_$i.ckpt

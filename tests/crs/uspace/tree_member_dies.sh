@@ -9,24 +9,7 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup tree_member_dies
 crs_need_tools cr_run cr_checkpoint cr_info
-export CRT_TREE=children
-d=$WORK/p
-crs_start_or_end "crt_tree never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree"
-crs_tool "$WORK/ck0" cr_checkpoint --tree --cont -f "$WORK/img" "$PID" ||
-    { crs_fail "the first checkpoint: $(head -n 1 "$WORK/ck0.err")"; crs_summary tree_member_dies; }
-sum0=$(cksum <"$WORK/img")
-(REVIVE_FAULT=tree-go-late crs_clean_exec timeout -k 5 120 "$CRS_TOOLS/cr_checkpoint" --tree -f "$WORK/img" "$PID" \
-    </dev/null >"$WORK/ck.out" 2>"$WORK/ck.err") &
-cp=$!
-end=$((SECONDS + 60))
-while [ $SECONDS -lt $end ] && kill -0 "$cp" 2>/dev/null && ! grep -q "holding before process" "$WORK/ck.err"; do
-    crs_nap 0.05
-done
-victim=$(sed -n 's/.*holding before process \([0-9]*\) writes.*/\1/p' "$WORK/ck.err")
-[ -n "$victim" ] && kill -KILL "$victim"
-wait "$cp"
-st=$?
-grep -v "fault tree-go-late" "$WORK/ck.err" >"$WORK/ck.msg"
+crs_tree_held_ckpt KILL 120
 crs_expect_refusal "a member killed during the checkpoint" "$WORK/ck.msg" "$st" "died during the checkpoint"
 grep -q "Broken pipe" "$WORK/ck.msg" && crs_fail "the message still says 'Broken pipe'"
 [ "$(cksum <"$WORK/img")" = "$sum0" ] && crs_tool "$WORK/v" cr_info --verify "$WORK/img" &&

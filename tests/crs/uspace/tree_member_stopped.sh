@@ -10,27 +10,8 @@
 . "$(dirname "$0")/../crs_lib.sh"
 crs_setup tree_member_stopped
 crs_need_tools cr_run cr_checkpoint cr_info
-export CRT_TREE=children
-d=$WORK/p
-crs_start_or_end "crt_tree never got ready" "$d" "$CRS_TOOLS/cr_run" "$CRS_BIN/crt_tree"
-crs_tool "$WORK/ck0" cr_checkpoint --tree --cont -f "$WORK/img" "$PID" ||
-    { crs_fail "the first checkpoint: $(head -n 1 "$WORK/ck0.err")"; crs_summary tree_member_stopped; }
-sum0=$(cksum <"$WORK/img")
-t0=$SECONDS
-(REVIVE_FAULT=tree-go-late crs_clean_exec timeout -k 5 60 "$CRS_TOOLS/cr_checkpoint" --tree --time 5 -f "$WORK/img" \
-    "$PID" </dev/null >"$WORK/ck.out" 2>"$WORK/ck.err") &
-cp=$!
-end=$((SECONDS + 30))
-while [ $SECONDS -lt $end ] && kill -0 "$cp" 2>/dev/null && ! grep -q "holding before process" "$WORK/ck.err"; do
-    crs_nap 0.05
-done
-victim=$(sed -n 's/.*holding before process \([0-9]*\) writes.*/\1/p' "$WORK/ck.err")
-[ -n "$victim" ] && kill -STOP "$victim"
-wait "$cp"
-st=$?
-took=$((SECONDS - t0))
+crs_tree_held_ckpt STOP 60 --time 5
 [ -n "$victim" ] && kill -CONT "$victim"
-grep -v "fault tree-go-late" "$WORK/ck.err" >"$WORK/ck.msg"
 if [ "$st" = 124 ] || [ "$st" = 137 ]; then
     crs_fail "cr_checkpoint --time 5 still waited for the stopped member after $took s (killed by the test's limit)"
 else

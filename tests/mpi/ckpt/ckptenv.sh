@@ -381,6 +381,20 @@ term_restart() {
     clean timeout -k 5 600 "$RESTART" "$ref" >out.1 2>err.1; rc=$?
     results out.0 out.1 >both.out
 }
+# paced_launch WHAT N: the start of a paced job (paced_term_cycle, rst_refchain.sh's chain): the
+# native run of the paced program $prog (arguments STEPS PACEFILE MS: $steps, $ms) at N ranks in the
+# work folder d (native.out, native.err), then the pace file made and the job started under
+# "mpirun -am ft-enable-cr --ckpt-dir $d" (out.0, err.0), in the background: its pid in job (and
+# pids). 1 (a FAIL line naming WHAT) when the native run failed, nothing started.
+paced_launch() {
+    local what=$1 np=$2
+    run_native "$np" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
+        { failed "$what: the native run: status $?"; tail -n 3 native.err; return 1; }
+    touch pace
+    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$np" "$prog" $steps "$d/pace" \
+        $ms >out.0 2>err.0 &
+    job=$!; pids+=($job)
+}
 # paced_term_cycle WHAT N: the paced program $prog (arguments STEPS PACEFILE MS: $steps, $ms) at
 # N ranks in the work folder d (ck_workdir): a native run; a job under "mpirun -am ft-enable-cr"
 # ended by "ckpt-mpirun --term" after its second step (the program holds before its last step
@@ -389,12 +403,7 @@ term_restart() {
 # was reached, else 0.
 paced_term_cycle() {
     local what=$1 np=$2 job
-    run_native "$np" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
-        { failed "$what: the native run: status $?"; tail -n 3 native.err; return 1; }
-    touch pace
-    clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$np" "$prog" $steps "$d/pace" \
-        $ms >out.0 2>err.0 &
-    job=$!; pids+=($job)
+    paced_launch "$what" "$np" || return 1
     if ! wait_steps out.0 2 $job; then
         rm -f pace; wait $job
         failed "$what: generation 0 (no checkpoint yet): status $?, $(nsteps out.0) steps"; tail -n 4 err.0; return 1

@@ -17,12 +17,7 @@ ck_build_src rst_refchain
 export REVIVE_RESTART_RANK=$restarter
 G=${REFCHAIN_GENS:-4}
 n=2 steps=$((5 * G + 4)) ms=150
-run_native "$n" "$prog" $steps "$d/nopace" $ms >native.out 2>native.err ||
-    { failed "the native run: status $?"; tail -n 3 native.err; exit 1; }
-touch pace
-clean timeout -k 5 900 "$wrapper" -am ft-enable-cr --ckpt-dir "$d" -n "$n" "$prog" $steps "$d/pace" \
-    $ms >out.0 2>err.0 &
-job=$!; pids+=($job)
+paced_launch "np=$n" "$n" || exit 1
 outs=out.0
 for g in $(seq 0 $((G - 1))); do
     # generation g: two steps of its own (its output holds only its own), then --term
