@@ -11,8 +11,9 @@ nm -D "$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" 2>/dev/null | grep -q " T reviv
     { echo "SKIP: the MPI layer runs no rank agent yet"; exit 77; }
 # the jobs hold halfway for their snapshots (hold FILE below), so the count only sets how long
 # they run free; their result depends on every step either way. (Open MPI's had 150000 to last
-# long enough for three snapshots before the hold existed: 43-151 s of make check.)
-iters=${SNAPC_MPI_ITERS:-40000}
+# long enough for three snapshots before the hold existed: 43-151 s of make check; 40000 ran
+# until session 50: 4000 hold at step 2000 as well.)
+iters=${SNAPC_MPI_ITERS:-4000}
 
 timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
