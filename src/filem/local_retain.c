@@ -239,28 +239,45 @@ static void meta_path(const char *seqdir, const char *key, char *out, size_t len
     fclose(f);
 }
 
-/* The caches in LOCAL of other jobs whose job directory in BASE (this job's snapshot
- * directory) says it was superseded (FILEM_SUPERSEDED_NAME): every sequence of theirs goes but
- * one a restart has locked, then their job directory. SKIP: "/name/" for each job directory of
- * this job's own chain (the rule above decides for them). */
+/* The caches in LOCAL of other jobs that BASE (this job's snapshot directory) lists as
+ * superseded (FILEM_SUPERSEDED_INDEX; the mark FILEM_SUPERSEDED_NAME in their job directory says
+ * so): every sequence of theirs goes but one a restart has locked, then their job directory.
+ * SKIP: "/name/" for each job directory of this job's own chain (the rule above decides for them).
+ * Only the listed jobs are looked at, a job with no cache here by one lookup in LOCAL: before,
+ * every cache of the node was looked up in BASE at every commit of every rank (snapc49: 200
+ * ended jobs' caches, 200 lookups on shared storage per rank per commit, none superseded). */
 static void sweep_superseded(const char *local, const char *base, const char *skip,
                              struct filem_local_retain_stats *s)
 {
-    DIR *d = opendir(local);
-    if (!d)
+    char index[PATH_MAX];
+    if ((size_t)snprintf(index, sizeof index, "%s/%s", base, FILEM_SUPERSEDED_INDEX) >= sizeof index)
         return;
+    DIR *d = opendir(index);
+    if (!d)
+        return; /* nothing superseded in BASE (or a Revive before the index: the collection takes those) */
     for (struct dirent *e; (e = readdir(d));) {
         const char *n = e->d_name;
         char key[NAME_MAX + 3], mark[PATH_MAX], ljob[PATH_MAX], sjob[PATH_MAX];
+        struct stat st;
         if (strncmp(n, "revive_global_snapshot_", 23) != 0)
             continue;
         snprintf(key, sizeof key, "/%s/", n);
         if (strstr(skip, key))
             continue;
+        if ((size_t)snprintf(ljob, sizeof ljob, "%s/%s", local, n) >= sizeof ljob || lstat(ljob, &st) != 0 ||
+            !S_ISDIR(st.st_mode))
+            continue; /* no cache of it on this node */
         if ((size_t)snprintf(sjob, sizeof sjob, "%s/%s", base, n) >= sizeof sjob ||
-            (size_t)snprintf(mark, sizeof mark, "%s/%s", sjob, FILEM_SUPERSEDED_NAME) >= sizeof mark ||
-            (size_t)snprintf(ljob, sizeof ljob, "%s/%s", local, n) >= sizeof ljob ||
-            access(mark, F_OK) != 0 || filem_job_alive(sjob))
+            (size_t)snprintf(mark, sizeof mark, "%s/%s", sjob, FILEM_SUPERSEDED_NAME) >= sizeof mark)
+            continue;
+        if (access(mark, F_OK) != 0) {
+            /* its job directory removed (or the mark): no longer superseded here; its cache is
+             * the collection's (local_gc.h), the entry goes */
+            if (errno == ENOENT && stat(sjob, &st) != 0 && errno == ENOENT)
+                unlinkat(dirfd(d), n, 0);
+            continue;
+        }
+        if (filem_job_alive(sjob))
             continue;
         struct filem_local_retain_stats js = {0};
         int kept = 0;

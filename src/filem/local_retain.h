@@ -21,6 +21,13 @@
  * from it) committed; its text: "superseded.by JOBDIR" and "stale.caches HOST,..." (its hosts
  * where the new job runs no rank). Written by filem_mark_superseded (libfilem). */
 #define FILEM_SUPERSEDED_NAME "superseded"
+/* In a snapshot directory: BASE/.superseded/<job directory name>, an empty file for each job of
+ * BASE that carries FILEM_SUPERSEDED_NAME (filem_superseded_index_add), made with the mark: what
+ * the agents' sweep of superseded caches reads (filem_local_retain), so that a commit costs what
+ * was superseded, not a lookup in BASE for every job cache of the node (snapc49: 200 ended jobs'
+ * caches, 200 lookups per rank per commit). An entry goes once its job directory has (the sweep
+ * that found its cache). */
+#define FILEM_SUPERSEDED_INDEX ".superseded"
 
 struct filem_local_retain_stats {
     int removed;  /* sequences removed from the cache */
@@ -40,7 +47,8 @@ struct filem_local_retain_stats {
  * directory name>) are kept or removed by the same rule, and a job directory left empty goes,
  * so a job restarted again and again does not fill the node with its ancestors' caches.
  * Then the caches of other jobs on this node whose job directory beside SHARED_SEQDIR's (the
- * same snapshot directory) holds FILEM_SUPERSEDED_NAME go too (but a sequence a restart has
+ * same snapshot directory) holds FILEM_SUPERSEDED_NAME, as that directory's
+ * FILEM_SUPERSEDED_INDEX lists them, go too (but a sequence a restart has
  * locked): a node where no rank of a restarted job runs keeps its ancestors' caches only until
  * any job of the user commits there. An ancestor or superseded job that still runs
  * (filem_job_alive) is never touched: its caches are its own.
@@ -52,6 +60,10 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
  * the chain (parent.jobdir), gets FILEM_SUPERSEDED_NAME in its job directory, naming the hosts
  * where its caches remain. In libfilem (the coordinator). 0 or -errno with a message. */
 int filem_mark_superseded(const char *seqdir, char *err, size_t errlen);
+
+/* Lists the job directory JOBDIR (marked superseded) in its snapshot directory's index
+ * (FILEM_SUPERSEDED_INDEX). In libfilem. 0 or -errno. */
+int filem_superseded_index_add(const char *jobdir);
 
 /* How many committed sequences a node keeps for the job of SHARED_SEQDIR: its snapshot.meta's
  * ckpt.keep (--ckpt-keep N), 1 when it keeps every one on shared storage (0) or says nothing:

@@ -5,6 +5,7 @@
  * commits on such a host removes them (filem_local_retain). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,29 @@ static int in_list(const char *list, const char *host)
             return 1;
         s += l + (s[l] == ',');
     }
+    return 0;
+}
+
+int filem_superseded_index_add(const char *jobdir)
+{
+    char base[PATH_MAX], entry[PATH_MAX + 32];
+    if ((size_t)snprintf(base, sizeof base, "%s", jobdir) >= sizeof base)
+        return -ENAMETOOLONG;
+    char *name = strrchr(base, '/');
+    if (!name || name == base || !name[1])
+        return -EINVAL;
+    *name++ = 0;
+    if ((size_t)snprintf(entry, sizeof entry, "%s/%s", base, FILEM_SUPERSEDED_INDEX) >= sizeof entry)
+        return -ENAMETOOLONG;
+    if (mkdir(entry, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    if ((size_t)snprintf(entry + strlen(entry), sizeof entry - strlen(entry), "/%s", name) >=
+        sizeof entry - strlen(entry))
+        return -ENAMETOOLONG;
+    int fd = open(entry, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -errno;
+    close(fd);
     return 0;
 }
 
@@ -93,6 +117,16 @@ int filem_mark_superseded(const char *seqdir, char *err, size_t errlen)
                 snprintf(err, errlen, "%s: path too long", mark);
             filem_meta_free(&m);
             return -EIO;
+        }
+        /* what the agents' sweep reads (local_retain.h): without it the mark is still honoured
+         * by ckpt-info and the restart, only the caches wait for the collection (local_gc.h) */
+        int ie = filem_superseded_index_add(pjob);
+        if (ie < 0) {
+            snprintf(err, errlen, "%s is marked, but cannot be listed in its snapshot directory's %s (its caches "
+                                  "on other hosts wait for the agents' collection): %s",
+                     pjob, FILEM_SUPERSEDED_INDEX, strerror(-ie));
+            filem_meta_free(&m);
+            return ie;
         }
     }
     filem_meta_free(&m);

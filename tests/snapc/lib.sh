@@ -28,7 +28,7 @@ snapc_workdir() {
     export TMPDIR=$W
 }
 # snapc_cache_workdir NAME: the start of a test that counts with strace the paths a job reads
-# in a node-local cache of many job caches (agent_collect.sh, start_sweep.sh):
+# in a node-local cache of many job caches (agent_collect.sh, start_sweep.sh, superseded_sweep.sh):
 # snapc_workdir NAME; SKIP without strace or where it cannot trace; cache the folder's node-local
 # cache (TMPDIR's revive-local-<uid>, not made), N=200 the caches to make there.
 snapc_cache_workdir() {

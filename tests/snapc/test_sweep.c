@@ -62,6 +62,8 @@ static const char *setup(void)
     put(p, "committed\n");
     snprintf(p, sizeof p, "%s/revive_global_snapshot_1.ckpt/%s", shared, FILEM_SUPERSEDED_NAME);
     put(p, "superseded.by elsewhere\nstale.caches h2\n");
+    snprintf(p, sizeof p, "%s/revive_global_snapshot_1.ckpt", shared);
+    CHECK_EQ(filem_superseded_index_add(p), 0); /* listed with the mark, as filem_mark_superseded does */
     snprintf(p, sizeof p, "%s/revive_global_snapshot_2.ckpt/0/snapshot.meta", shared);
     put(p, "committed\n");
     snprintf(ja, sizeof ja, "%s/revive_global_snapshot_1.ckpt", local);
