@@ -16,7 +16,9 @@ if ! mount -t tmpfs -o size=64m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
     echo "SKIP: cannot mount a tmpfs here (not root?): the full snapshot directory is not made"; exit 77
 fi
 cleanup='umount -l "$mnt" 2>/dev/null; '"$cleanup"
-iters=${SNAPC_MPI_ITERS:-20000}
+# 2000 steps: the snapshots are taken at the hold (step 1000), the steps after it only run the
+# jobs on to the result (20000 until session 50)
+iters=${SNAPC_MPI_ITERS:-2000}
 timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
 ( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr --ckpt-interval 1 \

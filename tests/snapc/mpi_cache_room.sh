@@ -25,7 +25,9 @@ if ! mount -t tmpfs -o size=256m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
     echo "SKIP: cannot mount a tmpfs here (not root?): the small cache is not made"; exit 77
 fi
 cleanup='exec 9<&- 2>/dev/null; umount -l "$mnt" 2>/dev/null; '"$cleanup"
-iters=${SNAPC_MPI_ITERS:-20000}
+# 2000 steps: the snapshots are taken at the hold (step 1000), the steps after it only run the
+# jobs on to the result (20000 until session 50)
+iters=${SNAPC_MPI_ITERS:-2000}
 timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
 
