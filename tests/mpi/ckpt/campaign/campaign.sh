@@ -39,7 +39,8 @@ S=${REVIVE_SRCDIR:-$(cd "$(dirname "$0")/../../../.." && pwd)}
 me=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 
 ntrials=20 budget=0 seed= replay= rounds_opt= keep=0 verbose=0 mlo=20 mhi=700
-all_programs="cc_nbc cc_persist cc_comm cc_block cc_thread cc_fin cc_fort cc_halo cc_io cc_rma cc_kobj cc_omp ck_coll ck_p2p mpi_loop"
+all_programs="cc_nbc cc_persist cc_comm cc_block cc_thread cc_fin cc_fort cc_halo cc_io cc_rma cc_kobj cc_omp cc_nbx
+    cc_farm cc_types cc_nbr ck_coll ck_p2p mpi_loop"
 programs=$all_programs
 flavors="ompi mpich" nps="1 2 4 8" kinds="continue term twice chain" duration=4
 while [ $# -gt 0 ]; do

@@ -21,7 +21,8 @@ mpicc=$(sed -n "s/^MPICC_$(echo "$flavor" | tr a-z A-Z) = //p" "$mk")
 fail=0 ran=0
 # in the test's folder: cc_io leaves its output files where it runs
 cd "$tmp" || exit 99
-for prog in cc_nbc cc_persist cc_comm cc_block cc_thread cc_fin cc_fort cc_halo cc_io cc_rma cc_kobj cc_omp; do
+for prog in cc_nbc cc_persist cc_comm cc_block cc_thread cc_fin cc_fort cc_halo cc_io cc_rma cc_kobj cc_omp \
+    cc_nbx cc_farm cc_types cc_nbr; do
     case " $known " in *" $prog-$flavor"[:\ ]*)
         echo "SKIP $prog on $flavor: a known failure of Revive (campaign.sh KNOWN_FAILURES)"
         skipped=$((skipped + 1)); continue ;;
