@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "crs/libcr/fork_guard.h"
 #include "crs/base/capture_filter.h"
+#include "common/fault.h"
 
 #include <sched.h>
 #include <stdatomic.h>
@@ -134,6 +135,14 @@ void crs_fork_guard_prepare(void)
     uint32_t own = unsure || (depth > 0 && counted) ? 1 : 0;
     for (unsigned n = 0;; n++) {
         crs_park_defer_enter();
+        if (n == 0 && revive_fault(REVIVE_FAULT_fork_prepare_late)) {
+            /* (tests) a park signal now is put off (this section) and, once the checkpoint
+             * thread's own section (its walk of /proc/self/task, where it signals) is over, the
+             * fork goes on: the child is a copy of a thread whose park is due (crs_forkpark.sh) */
+            struct timespec late = { 0, 200 * 1000 * 1000 };
+            while (syscall(SYS_nanosleep, &late, &late) != 0)
+                ;
+        }
         uint32_t v = atomic_load(&word);
         if (!(v & FORKING) && v <= own && atomic_compare_exchange_strong(&word, &v, v | FORKING))
             return;

@@ -38,6 +38,7 @@ _Atomic uint32_t crs_park_nslots, crs_park_nparked, crs_park_release_gen, crs_pa
 /* Each crs_park_all is a round; threads inside a park-deferral section note
  * theirs and park when they leave it (capture_filter.h). */
 _Atomic uint32_t crs_park_park_round;
+_Atomic pid_t crs_park_round_pid;
 pid_t crs_park_deferring[CRS_MAX_THREADS];
 /* 1: that thread deferred inside a call that may wait (a SEM_UNDO semop,
  * crs_park_call_begin): a park signal that came just before the call could
@@ -156,12 +157,25 @@ int crs_park_is_deferring(pid_t tid)
     return 0;
 }
 
+int crs_park_round_ours(void)
+{
+    return atomic_load(&crs_park_phase) == PHASE_PARKING && atomic_load(&crs_park_round_pid) == getpid();
+}
+
 /* A thread that deferred its park leaves its section: parks now, as in the
  * handler (every signal blocked, signal-context callbacks first), if the
- * checkpoint of that round still waits. */
+ * checkpoint of that round still waits. The deferral may be a copy: a park
+ * signal that came while the thread forked (libcr's prepare handler enters a
+ * park-deferral section that lasts until the fork is done) left its note in
+ * the thread's memory, which the child copies with the round's state. The
+ * child leaves that section in its first fork handler, before it has a
+ * checkpoint thread of its own (or never gets one: _Fork): parked there in
+ * its parent's round, nobody ever released it, every signal blocked, and its
+ * parent waited for it for ever (crs_forkpark.sh). Only a round of this very
+ * process parks it (getpid: a system call, as in a handler). */
 static void park_late(uint32_t round)
 {
-    if (atomic_load(&crs_park_phase) != PHASE_PARKING || atomic_load(&crs_park_park_round) != round)
+    if (!crs_park_round_ours() || atomic_load(&crs_park_park_round) != round)
         return;
     uint64_t all = ~0ull, old = 0;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);

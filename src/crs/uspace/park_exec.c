@@ -61,7 +61,7 @@ void crs_park_exec_enter(struct crs_exec_guard *g)
             if (atomic_compare_exchange_strong(&crs_park_execing[i], &free_slot, me))
                 k = i;
         }
-        if (k >= 0 && atomic_load(&crs_park_phase) == PHASE_IDLE) {
+        if (k >= 0 && !crs_park_round_ours()) {
             /* No round is on, and none signals us before exec_leave. A park
              * signal still pending is an old round's, which its handler
              * would drop (not parking): dropped here instead of being left
@@ -79,7 +79,7 @@ void crs_park_exec_enter(struct crs_exec_guard *g)
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g->mask, NULL, 8);
         g->blocked = 0;
         uint32_t gen = atomic_load(&crs_park_release_gen);
-        if (atomic_load(&crs_park_phase) == PHASE_PARKING)
+        if (crs_park_round_ours())
             crs_park_futex_wait(&crs_park_release_gen, gen, 10);
         else if (k < 0) {
             struct timespec ts = { 0, 1000000L };

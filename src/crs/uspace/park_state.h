@@ -28,6 +28,11 @@ extern int crs_park_park_sig;
 extern _Atomic int crs_park_phase;
 extern _Atomic uint32_t crs_park_nslots, crs_park_nparked, crs_park_release_gen, crs_park_nrestored;
 extern _Atomic uint32_t crs_park_park_round;
+/* The process whose checkpoint thread started the round (crs_park_all): a forked child's copy
+ * of the round, or a vfork child's view of its parent's, is not its own round (crs_park_round_ours). */
+extern _Atomic pid_t crs_park_round_pid;
+/* Whether a round of this very process is on: its phase PARKING and started here. */
+int crs_park_round_ours(void);
 extern pid_t crs_park_deferring[CRS_MAX_THREADS];
 extern unsigned char crs_park_deferring_call[CRS_MAX_THREADS];
 extern _Atomic uint32_t crs_park_ndeferring;

@@ -242,6 +242,7 @@ long crs_park_all(int timeout_ms, char *err, size_t errlen)
     }
     atomic_fetch_add(&crs_park_park_round, 1);
     crs_park_forget_foreign_execing();
+    atomic_store(&crs_park_round_pid, getpid());   /* before the phase: crs_park_round_ours */
     atomic_store(&crs_park_phase, PHASE_PARKING);
     long nsig = 0, waited = 0, next_ask = 100;
     for (;;) {
