@@ -113,6 +113,22 @@ static void *partner_copy(void *arg)
     return NULL;
 }
 
+/* A failed copy said on the job's stderr once: the same failure again at the next checkpoint
+ * (a snapshot directory that stays full: the coordinator said that checkpoints go on failing
+ * until it has room) at info, by every rank at every --ckpt-interval before (newuser49 L4); a
+ * different one, or one after a copy that worked, whole again. */
+static char stage_failed_said[SNAPC_TEXT_MAX];
+
+static void said_stage_failure(const char *err)
+{
+    if (stage_failed_said[0] && snapc_text_same_cause(stage_failed_said, err)) {
+        revive_log_info("rank %d: staging failed as before: %s", A.world_rank, err);
+        return;
+    }
+    snprintf(stage_failed_said, sizeof stage_failed_said, "%s", err);
+    revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
+}
+
 /* STAGE: copy this epoch's node-local image to the shared sequence directory and verify the
  * copy (src/filem/stage.c); the rank runs on meanwhile (its RESUME came first) unless the
  * epoch ends the job (--term, --stop), whose RESUME comes after the commit. With partner copies
@@ -181,11 +197,13 @@ void agent_on_stage(const struct snapc_hdr *h, const uint8_t *p)
                  "was not copied", A.image);
         revive_log_info("rank %d: %s", A.world_rank, err);
     } else if (e < 0)
-        revive_log_warn("rank %d: staging failed: %s", A.world_rank, err);
+        said_stage_failure(err);
     else if (pst < 0)
         snprintf(err, sizeof err, "%s", pj.err);
     struct snapc_staged d = {.status = e, .partner = pst, .bytes = st.bytes,
                              .copy_ns = (uint64_t)st.copy_ns, .verify_ns = (uint64_t)st.verify_ns};
+    if (e >= 0)
+        stage_failed_said[0] = 0; /* copies work again: a later failure is said whole */
     int say = e < 0 || pst < 0;
     agent_send(SNAPC_MSG_STAGED, &d, sizeof d, say ? err : NULL, say ? (uint32_t)strlen(err) : 0);
 }

@@ -128,6 +128,7 @@ void coord_commit(void)
     coord_feed(&ev);
     if (e < 0)
         return;
+    coord_fail_committed(seq);
     if (!asked) {
         coord_shared_warn_once(seq, epoch);
         coord_local_full_warn_once(seq, epoch);
@@ -148,15 +149,22 @@ void coord_commit(void)
     }
 }
 
-void coord_stage_failed(uint64_t seq, const char *why)
+void coord_stage_failed(uint64_t seq, int status, const char *why)
 {
     /* this host's copies first, also of its ranks that ended (the live ranks' agents drop
      * theirs: RESUME not committed, or ABORT once STAGE came): gone once the failure is said */
     if (coord.cfg->local_dir)
         coord_cache_drop_failed(seq);
-    revive_log_warn("checkpoint %llu is not committed: %s (the previous committed snapshot is "
-                    "untouched; its node-local copies are removed: they can never be restarted)",
-                    (unsigned long long)seq, why);
+    /* the same failure at every interval (a full snapshot directory) is said once */
+    int again = coord_fail_repeats(seq, status, why);
+    char note[160];
+    if (again)
+        revive_log_info("checkpoint %llu is not committed, %s: %s", (unsigned long long)seq,
+                        coord_fail_repeat_note(note, sizeof note), why);
+    else
+        revive_log_warn("checkpoint %llu is not committed: %s (the previous committed snapshot is "
+                        "untouched; its node-local copies are removed: they can never be restarted)",
+                        (unsigned long long)seq, why);
     /* once per job: a job whose snapshot directory stays full or unwritable fails every
      * periodic checkpoint (review MEDIUM-1: the caches then held 14 copies of every image after
      * 9 s at --ckpt-interval 1; now each failed sequence's go at its failure) */
@@ -195,6 +203,8 @@ void coord_stage_failed(uint64_t seq, const char *why)
         char e2[512];
         if (filem_seq_discard(coord.jobdir, seq, e2, sizeof e2) < 0)
             revive_log_warn("cannot mark the failed sequence (%s) nor remove it: %s", err, e2);
+        else if (again)
+            revive_log_info("cannot mark the failed sequence (%s): it was removed", err);
         else
             revive_log_warn("cannot mark the failed sequence (%s): it was removed", err);
     }

@@ -42,6 +42,7 @@ int coord_finish(void)
         coord.alive_fd = -1;
     }
     coord_cache_sweep_end();
+    coord_fail_summary();
     coord_tools_job_ended();
     coord_restart_cleanup();
     /* made at the first checkpoint, which failed, and none since (review newuser7 L2: an empty

@@ -320,6 +320,8 @@ void coord_send_done(int client, int status, const char *text, int epoch_summary
 void coord_act_done(const struct snapc_action *a);
 void coord_act_progress(const struct snapc_action *a);
 void coord_tool_withdraw(int i);
+/* LINE to every tool waiting for EPOCH, --status or not (coord_waitnote.c) */
+void coord_tool_note(uint32_t epoch, const char *line);
 void coord_tool_frame(int i);
 void coord_refuse_foreign(int i);
 void coord_flush_deferred(void);
@@ -341,7 +343,15 @@ void coord_commit(void);
 void coord_commit_hold_tick(int64_t now);
 /* Node-local first: staging of seq failed; the sequence stays uncommitted with a marker
  * (FILEM_STAGE_FAILED_NAME, the reason) that ckpt-info shows. */
-void coord_stage_failed(uint64_t seq, const char *why);
+void coord_stage_failed(uint64_t seq, int status, const char *why);
+/* coord_failrep.c: the same checkpoint failure at every interval said once (newuser49 L4).
+ * coord_fail_repeats: 1 when sequence SEQ failed as the one before (STATUS, and TEXT but for its
+ * numbers): the caller says it at info, with coord_fail_repeat_note; 0: said whole. An epoch's
+ * failure told twice (its ABORT and its STAGE_FAILED) is one. */
+int coord_fail_repeats(uint64_t seq, int status, const char *text);
+const char *coord_fail_repeat_note(char *buf, size_t len);
+void coord_fail_committed(uint64_t seq); /* a commit: checkpoints commit again, when they failed alike */
+void coord_fail_summary(void);           /* the job's end: the failures said once, counted */
 
 /* coord_files.c: --save-files. _check: a request's (or the job's) list, in the job's working
  * directory (0 or -errno, err); coord_save_files: SNAPC_ACT_SAVE_FILES (feeds FILES_SAVED);
@@ -423,6 +433,13 @@ void coord_job_continued(const char *how);
  * rank); WHY then says which and how to continue them. */
 int coord_ranks_stopped(char *why, size_t len);
 void coord_rank_continued(int rank);  /* its CONTINUED */
+/* The pid of rank's process when it runs on this host (its /proc is this one's), else 0. */
+pid_t coord_rank_local_pid(int rank);
+/* coord_waitnote.c: while an epoch waits on some ranks, every 30 s from 40 s on (from 10 s when
+ * one's process is stopped), a line naming them, their step, and a stopped process with what
+ * continues it (newuser49 L1) */
+void coord_wait_note_tick(int64_t now);
+int64_t coord_wait_note_deadline(void); /* ms, -1 none */
 void coord_stop_tick(int64_t now);
 int64_t coord_stop_wake(int64_t now); /* ms, 0 none */
 

@@ -49,6 +49,7 @@ static void ticks(int64_t now)
     coord_restart_end_tick(now);
     coord_launch_redeliver_tick(now);
     coord_stop_tick(now);
+    coord_wait_note_tick(now);
     if (coord.next_tick && now >= coord.next_tick) {
         coord.next_tick = now + (int64_t)coord.cfg->interval_s * 1000;
         if (!coord.term_pending && !coord.child_done) {
@@ -86,6 +87,7 @@ static int poll_timeout(int64_t now)
     WAKE(coord_restart_end_deadline());
     WAKE(coord_launch_redeliver_deadline());
     WAKE(coord_stop_wake(now));
+    WAKE(coord_wait_note_deadline());
     WAKE(coord_launch_wait_deadline());
     WAKE(coord_start_wait_deadline());
     if (coord.child_done)

@@ -88,6 +88,14 @@ static void find_mids(void)
     }
 }
 
+pid_t coord_rank_local_pid(int rank)
+{
+    if (rank < 0 || rank >= coord.nrank_conn || coord.rank_conn[rank] < 0)
+        return 0;
+    const struct conn *c = &coord.c[coord.rank_conn[rank]];
+    return local_host(c) ? (pid_t)c->pid : 0;
+}
+
 /* A rank stopped by someone else (kill -STOP, a debugger) answers nothing, and the
  * protocol only sees its silence; its state T in /proc is the reason (review12 LOW-4). */
 int coord_ranks_stopped(char *why, size_t len)

@@ -425,6 +425,13 @@ void coord_act_progress(const struct snapc_action *a)
                 coord_send_done(i, 0, NULL, 1);
 }
 
+void coord_tool_note(uint32_t epoch, const char *line)
+{
+    for (int i = 0; i < coord.nc; i++)
+        if (of_epoch(epoch, i))
+            coord_conn_send(i, SNAPC_TOOL_PROGRESS, NULL, 0, line, (uint32_t)strlen(line));
+}
+
 /* The user interrupted ckpt-mpirun (^C) after its request was sent: the request is withdrawn
  * when still queued (behind another epoch, or for the job's start), and stays when its epoch has
  * begun, whose commit and --term or --stop go on (the ranks may be held, their images half

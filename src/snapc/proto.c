@@ -898,6 +898,46 @@ static int min_step(const struct snapc_proto *p)
     return m;
 }
 
+/* The step a rank in step m of QUIESCE..CAPTURE has not done yet (its name, what it does). */
+static const char *const wait_steps[3][2] = {
+    {"quiesce", "close the gate"}, {"drain", "drain the messages"}, {"capture", "write the image"}};
+
+/* 1 when rank r has not done what the current phase waits for (m: min_step, in QUIESCE..CAPTURE) */
+static int waits_for(const struct snapc_proto *p, const struct snapc_rank_rec *r, int m)
+{
+    switch (p->phase) {
+    case SNAPC_P_SEQS: return !r->gone && !r->seqs_in;
+    case SNAPC_P_CONVERGE: return !r->gone && !converged_rank(p, r);
+    case SNAPC_P_QUIESCE:
+    case SNAPC_P_DRAIN:
+    case SNAPC_P_CAPTURE: return !r->gone && r->step == m && m < 3;
+    case SNAPC_P_STAGE: return !r->staged && (!r->gone || r->proxied);
+    default: return 0;
+    }
+}
+
+int snapc_proto_waiting(const struct snapc_proto *p, int *out, int max, const char **step,
+                        const char **task)
+{
+    int m = min_step(p), n = 0;
+    *step = *task = "";
+    for (int i = 0; i < p->nranks; i++)
+        if (waits_for(p, &p->r[i], m)) {
+            if (n < max)
+                out[n] = i;
+            n++;
+        }
+    if (!n)
+        return 0;
+    switch (p->phase) {
+    case SNAPC_P_SEQS: *step = "targets", *task = "answer the checkpoint request"; break;
+    case SNAPC_P_CONVERGE: *step = "targets", *task = "reach the targets"; break;
+    case SNAPC_P_STAGE: *step = "stage", *task = "copy the image to the shared directory"; break;
+    default: *step = wait_steps[m][0], *task = wait_steps[m][1]; break;
+    }
+    return n;
+}
+
 int snapc_proto_holds(const struct snapc_proto *p)
 {
     return (p->flags & SNAPC_PROTO_HOLD_FLAGS) != 0 || p->files[0] || p->files_always;

@@ -304,6 +304,15 @@ uint64_t snapc_proto_target(const struct snapc_proto *p, uint64_t cid);
 const char *snapc_pphase_name(int phase);
 const char *snapc_ev_name(int ev);
 
+/* What the current epoch waits for, for the coordinator's notes while a checkpoint takes long
+ * (newuser49 L1: ckpt-mpirun was silent for its whole --timeout with a rank stopped): the ranks
+ * that have not done the epoch's current step (their numbers into out, at most max; the count of
+ * all of them returned), *step its name ("targets", "quiesce", "drain", "capture", "stage") and
+ * *task what such a rank has not done, in words. 0 when the epoch waits for no rank (idle,
+ * committing, the coordinator's own work while every rank is held). */
+int snapc_proto_waiting(const struct snapc_proto *p, int *out, int max, const char **step,
+                        const char **task);
+
 /* The coordinator staged rank RANK's image itself (SNAPC_ACT_STAGE_SELF): verified on shared
  * storage; the commit follows when every image is. 0, or -ENOMEM. */
 int snapc_proto_self_staged(struct snapc_proto *p, int rank);

@@ -429,3 +429,17 @@ int snapc_tcp_connect(const char *hostport, int timeout_ms, char *err, size_t er
     snprintf(err, errlen, "cannot connect to %s: %s", hostport, strerror(-last));
     return last;
 }
+
+int snapc_text_same_cause(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        while (*a >= '0' && *a <= '9')
+            a++;
+        while (*b >= '0' && *b <= '9')
+            b++;
+        if (*a != *b)
+            return 0;
+        if (!*a)
+            return 1;
+    }
+}

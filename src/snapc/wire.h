@@ -310,6 +310,9 @@ int snapc_wire_check(const struct snapc_hdr *h, const void *payload, char *err, 
 char *snapc_wire_str(char *dst, size_t dstlen, const char *field, size_t fieldlen);
 /* The same for a message: one longer than dst ends with "..." (the cut shows). Returns dst. */
 char *snapc_wire_text(char *dst, size_t dstlen, const char *field, size_t fieldlen);
+/* 1 when messages a and b say the same but for their numbers (sequences, ranks, pids in paths):
+ * the same failure again at the next checkpoint, said once (newuser49 L4). */
+int snapc_text_same_cause(const char *a, const char *b);
 
 /* ---- connections ---- */
 

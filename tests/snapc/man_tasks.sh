@@ -1,6 +1,6 @@
 #!/bin/bash
-# man_tasks.sh FLAVOR: the COMMON TASKS sections of ckpt-mpirun(1) and restart-mpi(1) (newuser47
-# L5), run as the pages write them: each step names the page's line, and what it runs is that
+# man_tasks.sh FLAVOR: the COMMON TASKS sections of ckpt-mpirun(1), restart-mpi(1) (newuser47
+# L5) and revive-mpirun(1) (newuser49 L3), run as the pages write them: each step names the page's line, and what it runs is that
 # line's own text after fixed changes (run_text): "-np 2" for 4, ./app the program mpi_loop held
 # halfway (so the snapshots are taken while it surely runs), "--ckpt-interval 1" for 600, job
 # 4242 this job. Every command line of those sections is run here and every line run is one of
@@ -66,6 +66,9 @@ runs() {
 }
 
 mkdir -m 700 "$W/job" && cd "$W/job" || exit 99
+# the wrapper's choice of MPI for the program (revive-mpirun(1))
+runs 0 "revive-exec --detect" 'revive-exec --detect ./app' &&
+    { [ "$(head -n1 "$W/cmd.out")" = "$flavor" ] || fail "revive-exec --detect: '$(cat "$W/cmd.out")', not $flavor"; }
 run 'mpirun -am ft-enable-cr --ckpt-dir snaps -np 4 ./app &' >a.out 2>a.err
 run 'job=$!'
 jobs_started="$jobs_started $job"
@@ -140,14 +143,15 @@ n=$(ls snaps/revive_global_snapshot_$p.ckpt/*/snapshot.meta 2>/dev/null | wc -l)
 pass "$flavor: --ckpt-interval --ckpt-keep 3: 3 kept, the uninterrupted result"
 
 # every command line of the two sections was run here, and every line run is one of theirs
-for page in ckpt-mpirun.1 restart-mpi.1; do
+pages=(ckpt-mpirun.1 restart-mpi.1 revive-mpirun.1)
+for page in "${pages[@]}"; do
     [ "$(tasks $page | wc -l)" -ge 8 ] || fail "$page: no COMMON TASKS section of 8 command lines at least"
     while IFS= read -r l; do
         grep -qxF -- "$l" "$ran" || fail "$page: the COMMON TASKS line '$l' is not run by this test"
     done < <(tasks $page)
 done
 while IFS= read -r l; do
-    tasks ckpt-mpirun.1 | grep -qxF -- "$l" || tasks restart-mpi.1 | grep -qxF -- "$l" ||
-        fail "this test runs '$l', a line of neither page's COMMON TASKS"
+    for page in "${pages[@]}"; do tasks $page | grep -qxF -- "$l" && continue 2; done
+    fail "this test runs '$l', a line of no page's COMMON TASKS"
 done <"$ran"
 finish

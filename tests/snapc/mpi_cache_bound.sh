@@ -21,7 +21,8 @@ cleanup='umount -l "$mnt" 2>/dev/null; '"$cleanup"
 iters=${SNAPC_MPI_ITERS:-2000}
 timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
     { fail "native run"; cat "$W/native.err"; finish; }
-( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr --ckpt-interval 1 \
+# (REVIVE_VERBOSE=2: the failures after the first, alike, are said at info: coord_failrep.c)
+( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 "$wrapper" -am ft-enable-cr --ckpt-interval 1 \
     --ckpt-dir "$mnt" -n $np "$bin" $iters hold "$W/go" ) >"$W/a.out" 2>"$W/a.err" &
 JOB=$!; jobs_started="$jobs_started $JOB"
 wait_for 120 'case "$(cat /proc/$JOB/comm 2>/dev/null)" in mpirun|revive-coord) true ;; *) false ;; esac' ||

@@ -1,0 +1,3 @@
+#!/bin/sh
+# a checkpoint waiting on a stopped rank says so while it waits, with MPICH (see stopped_note.sh)
+exec "$(dirname "$0")/stopped_note.sh" mpich
