@@ -6,7 +6,8 @@
  * and without a verified partner copy; --save-files: the copy made once every image is durable,
  * before any RESUME, its failure failing the epoch, queued requests' paths merged; requests
  * waiting together: one snapshot, --term before --stop, the longest bound; a queued request
- * withdrawn takes its --term or --stop and its --save-files out. */
+ * withdrawn takes its --term or --stop and its --save-files out; what an epoch waits for in each
+ * phase (snapc_proto_waiting). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1327,6 +1328,70 @@ static void test_withdrawn_files(void)
     CHECK(!strcmp(P.files, "b,c"));
 }
 
+/* What an epoch waits for, phase by phase (snapc_proto_waiting: the coordinator's notes while a
+ * checkpoint takes long, newuser49 L1): the ranks that have not done the current step, its name. */
+static int waiting(int *w, int max, const char **step, const char **task)
+{
+    return snapc_proto_waiting(&P, w, max, step, task);
+}
+
+static void test_waiting(void)
+{
+    int w[4];
+    const char *step, *task;
+    reset(3);
+    CHECK_EQ(waiting(w, 4, &step, &task), 0);
+    request(1, 0);
+    struct snapc_seq t = {0, 1};
+    seqs(0, 1, &t);
+    seqs(2, 1, &t);
+    CHECK_EQ(waiting(w, 4, &step, &task), 1);
+    CHECK_EQ(w[0], 1);
+    CHECK(!strcmp(step, "targets") && !strcmp(task, "answer the checkpoint request"));
+    seqs(1, 1, &t);
+    CHECK_EQ(P.phase, SNAPC_P_CONVERGE);
+    state(0, 1, 1, 0, 0, "");
+    state(2, 1, 1, 0, 0, "");
+    CHECK_EQ(waiting(w, 4, &step, &task), 1);
+    CHECK_EQ(w[0], 1);
+    CHECK(!strcmp(step, "targets") && !strcmp(task, "reach the targets"));
+    state(1, 1, 1, 0, 0, "");
+    CHECK_EQ(P.phase, SNAPC_P_QUIESCE);
+    simple(SNAPC_EV_QUIESCED, 0);
+    simple(SNAPC_EV_QUIESCED, 1);
+    CHECK_EQ(waiting(w, 4, &step, &task), 1);
+    CHECK_EQ(w[0], 2);
+    CHECK(!strcmp(step, "quiesce"));
+    simple(SNAPC_EV_QUIESCED, 2);
+    simple(SNAPC_EV_DRAINED, 0);
+    /* two waited for, one room: the count is of all, the first named */
+    CHECK_EQ(waiting(w, 1, &step, &task), 2);
+    CHECK_EQ(w[0], 1);
+    CHECK(!strcmp(step, "drain"));
+    simple(SNAPC_EV_DRAINED, 1);
+    simple(SNAPC_EV_DRAINED, 2);
+    captured(0);
+    captured(2);
+    CHECK_EQ(waiting(w, 4, &step, &task), 1);
+    CHECK_EQ(w[0], 1);
+    CHECK(!strcmp(step, "capture") && !strcmp(task, "write the image"));
+    /* a rank gone is not waited for */
+    simple(SNAPC_EV_GONE, 1);
+    CHECK_EQ(waiting(w, 4, &step, &task), 0);
+    /* node-local first: the ranks not staged yet */
+    to_stage();
+    staged(0, 0);
+    staged(2, 0);
+    CHECK_EQ(P.phase, SNAPC_P_STAGE);
+    CHECK_EQ(waiting(w, 4, &step, &task), 2);
+    CHECK(w[0] == 1 && w[1] == 3);
+    CHECK(!strcmp(step, "stage"));
+    staged(1, 0);
+    staged(3, 0);
+    CHECK_EQ(P.phase, SNAPC_P_COMMIT);
+    CHECK_EQ(waiting(w, 4, &step, &task), 0);
+}
+
 int main(void)
 {
     test_full_epoch();
@@ -1344,6 +1409,7 @@ int main(void)
     test_shared_wait();
     test_withdrawn_term();
     test_withdrawn_files();
+    test_waiting();
     snapc_proto_fini(&P);
     return test_summary("test_proto");
 }

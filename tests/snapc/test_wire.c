@@ -239,6 +239,18 @@ static void test_rank_list(void)
     snapc_sb_free(&b);
 }
 
+/* the same failure but for its numbers (coord_failrep.c, agent_stage.c: said once) */
+static void test_same_cause(void)
+{
+    CHECK(snapc_text_same_cause("rank 0 could not copy /d/1/.rank_0.img.tmp.4242: No space left",
+                                "rank 1 could not copy /d/17/.rank_1.img.tmp.99: No space left"));
+    CHECK(snapc_text_same_cause("", ""));
+    CHECK(!snapc_text_same_cause("rank 0 could not copy /d/1: No space left",
+                                 "rank 0 could not copy /d/1: Permission denied"));
+    CHECK(!snapc_text_same_cause("rank 1 did not answer", "rank 1 did not answer within 2 s"));
+    CHECK(!snapc_text_same_cause("abc", "ab"));
+}
+
 int main(void)
 {
     test_rank_list();
@@ -247,6 +259,7 @@ int main(void)
     test_malformed();
     test_secret();
     test_connect();
+    test_same_cause();
     CHECK_STR_CONTAINS(snapc_phase_name(SNAPC_PHASE_CAPTURED), "Locally Finished");
     return test_summary("test_wire");
 }
