@@ -129,6 +129,7 @@ void coord_commit(void)
     if (e < 0)
         return;
     coord_fail_committed(seq);
+    coord_wait_note_committed();
     if (!asked) {
         coord_shared_warn_once(seq, epoch);
         coord_local_full_warn_once(seq, epoch);
@@ -149,14 +150,14 @@ void coord_commit(void)
     }
 }
 
-void coord_stage_failed(uint64_t seq, int status, const char *why)
+void coord_stage_failed(uint32_t epoch, uint64_t seq, int status, const char *why)
 {
     /* this host's copies first, also of its ranks that ended (the live ranks' agents drop
      * theirs: RESUME not committed, or ABORT once STAGE came): gone once the failure is said */
     if (coord.cfg->local_dir)
         coord_cache_drop_failed(seq);
     /* the same failure at every interval (a full snapshot directory) is said once */
-    int again = coord_fail_repeats(seq, status, why);
+    int again = coord_fail_repeats(epoch, seq, status, why);
     char note[160];
     if (again)
         revive_log_info("checkpoint %llu is not committed, %s: %s", (unsigned long long)seq,

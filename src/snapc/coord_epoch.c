@@ -227,7 +227,7 @@ static void abort_said(const struct snapc_action *a)
         /* the same failure at every interval (a full snapshot directory, a rank that stays
          * stuck) is said once (newuser49 L4) */
         char note[160];
-        if (coord_fail_repeats(a->seq, a->status, a->text))
+        if (coord_fail_repeats(a->epoch, a->seq, a->status, a->text))
             revive_log_info("no checkpoint, %s: %s", coord_fail_repeat_note(note, sizeof note),
                             a->text);
         else
@@ -305,7 +305,7 @@ void coord_run_actions(void)
                 coord_self_stage(a->rank, a->text);
                 break;
             case SNAPC_ACT_STAGE_FAILED:
-                coord_stage_failed(a->seq, a->status, a->text);
+                coord_stage_failed(a->epoch, a->seq, a->status, a->text);
                 break;
             case SNAPC_ACT_ABORT:
                 if (a->rank < 0)

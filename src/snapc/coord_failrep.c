@@ -21,19 +21,20 @@ static struct {
     unsigned run;                    /* failures of that cause in a row, the first said */
     unsigned failed, committed;      /* of the whole job */
     unsigned alike;                  /* failures of the job said only at info (repeats) */
-    int have_call;                   /* the last call's sequence and answer: an epoch whose */
-    uint64_t call_seq;               /* failure is both its ABORT and its STAGE_FAILED is */
-    int call_again;                  /* one failure */
+    int have_call;                   /* the last call's epoch and answer: an epoch whose */
+    uint32_t call_epoch;             /* failure is both its ABORT and its STAGE_FAILED is one */
+    int call_again;                  /* failure (not the sequence: a discarded one's number is
+                                      * taken again by the next epoch) */
     uint64_t last_failed_seq;
     char last_failed[200];           /* the start of the last failure, for the job's end */
 } fr;
 
-int coord_fail_repeats(uint64_t seq, int status, const char *text)
+int coord_fail_repeats(uint32_t epoch, uint64_t seq, int status, const char *text)
 {
-    if (fr.have_call && fr.call_seq == seq)
+    if (fr.have_call && fr.call_epoch == epoch)
         return fr.call_again;
     fr.have_call = 1;
-    fr.call_seq = seq;
+    fr.call_epoch = epoch;
     fr.failed++;
     fr.last_failed_seq = seq;
     snapc_fmt(fr.last_failed, sizeof fr.last_failed, "%s", text);
@@ -53,19 +54,22 @@ int coord_fail_repeats(uint64_t seq, int status, const char *text)
 void coord_fail_committed(uint64_t seq)
 {
     fr.committed++;
-    if (fr.text[0] && fr.run > 1)
+    /* (a failure before the staging reuses its number: then one sequence failed N times) */
+    if (fr.text[0] && fr.run > 1 && fr.first_seq != fr.last_seq)
         revive_log_warn("checkpoint %llu is committed: checkpoints commit again after %u failed "
                         "alike (sequences %llu to %llu, said once above)",
                         (unsigned long long)seq, fr.run, (unsigned long long)fr.first_seq,
                         (unsigned long long)fr.last_seq);
+    else if (fr.text[0] && fr.run > 1)
+        revive_log_warn("checkpoint %llu is committed: checkpoints commit again after %u failed "
+                        "alike (said once above)", (unsigned long long)seq, fr.run);
     fr.text[0] = 0;
     fr.run = 0;
 }
 
 const char *coord_fail_repeat_note(char *buf, size_t len)
 {
-    snapc_fmt(buf, len, "as before (%u in a row since sequence %llu; said once)",
-              fr.run, (unsigned long long)fr.first_seq);
+    snapc_fmt(buf, len, "as before (%u in a row; said once)", fr.run);
     return buf;
 }
 

@@ -343,12 +343,12 @@ void coord_commit(void);
 void coord_commit_hold_tick(int64_t now);
 /* Node-local first: staging of seq failed; the sequence stays uncommitted with a marker
  * (FILEM_STAGE_FAILED_NAME, the reason) that ckpt-info shows. */
-void coord_stage_failed(uint64_t seq, int status, const char *why);
+void coord_stage_failed(uint32_t epoch, uint64_t seq, int status, const char *why);
 /* coord_failrep.c: the same checkpoint failure at every interval said once (newuser49 L4).
  * coord_fail_repeats: 1 when sequence SEQ failed as the one before (STATUS, and TEXT but for its
  * numbers): the caller says it at info, with coord_fail_repeat_note; 0: said whole. An epoch's
  * failure told twice (its ABORT and its STAGE_FAILED) is one. */
-int coord_fail_repeats(uint64_t seq, int status, const char *text);
+int coord_fail_repeats(uint32_t epoch, uint64_t seq, int status, const char *text);
 const char *coord_fail_repeat_note(char *buf, size_t len);
 void coord_fail_committed(uint64_t seq); /* a commit: checkpoints commit again, when they failed alike */
 void coord_fail_summary(void);           /* the job's end: the failures said once, counted */
@@ -440,6 +440,7 @@ pid_t coord_rank_local_pid(int rank);
  * continues it (newuser49 L1) */
 void coord_wait_note_tick(int64_t now);
 int64_t coord_wait_note_deadline(void); /* ms, -1 none */
+void coord_wait_note_committed(void);   /* a commit: a stopped rank is warned of again */
 void coord_stop_tick(int64_t now);
 int64_t coord_stop_wake(int64_t now); /* ms, 0 none */
 

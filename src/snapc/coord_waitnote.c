@@ -29,6 +29,11 @@
 
 static uint32_t note_epoch; /* the epoch the schedule below is for */
 static int64_t note_at;     /* the next note's time (ms), 0 none */
+/* the last note said as a warning: the same again (but for its numbers: the seconds, the
+ * sequence, the pid) goes to the log at info until a checkpoint commits, so that a periodic
+ * job with a rank stopped for hours does not repeat its warnings at every interval (the class of
+ * newuser49 L4); each tool hears every note of its own request */
+static char warned[SNAPC_TEXT_MAX];
 
 /* Appends to b the ranks of this host among WAIT[0..n) whose process is stopped (T) or held by
  * its tracer (t), with what continues them; returns how many (0: nothing appended). */
@@ -97,9 +102,10 @@ static void note(int64_t now, const int *wait, int n, const char *step, const ch
         return;
     }
     coord_tool_note(p->epoch, b.p);
-    if (stopped)
+    if (stopped && !(warned[0] && snapc_text_same_cause(warned, b.p))) {
+        snapc_fmt(warned, sizeof warned, "%s", b.p);
         revive_log_warn("%s", b.p);
-    else
+    } else
         revive_log_info("%s", b.p);
     snapc_sb_free(&b);
 }
@@ -134,4 +140,9 @@ int64_t coord_wait_note_deadline(void)
     if (note_epoch != p->epoch || !note_at)
         return p->t_start + COORD_WAIT_NOTE_FIRST_MS;
     return note_at;
+}
+
+void coord_wait_note_committed(void)
+{
+    warned[0] = 0;
 }
