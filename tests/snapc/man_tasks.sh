@@ -154,4 +154,13 @@ while IFS= read -r l; do
     for page in "${pages[@]}"; do tasks $page | grep -qxF -- "$l" && continue 2; done
     fail "this test runs '$l', a line of no page's COMMON TASKS"
 done <"$ran"
+# README.md's quick start for MPI jobs: each of its commands (but sourcing env.sh, which the
+# test's PATH stands for) is a line run here
+n=0
+while IFS= read -r l; do
+    n=$((n + 1))
+    grep -qxF -- "$l" "$ran" || fail "README.md's quick start line '$l' is not run by this test"
+done < <(sed -n '/^## Quick start: an MPI job/,/^## [A-Z]/{/^    /p}' "$src/README.md" |
+    sed -e 's/^    //' -e 's/ \+#.*//' -e 's/[[:space:]]*$//' | grep -v '^\. ')
+[ $n -ge 5 ] || fail "README.md has no quick start for MPI jobs of 5 command lines at least ($n)"
 finish
