@@ -294,6 +294,85 @@ static void find_lower_root(void)
     snprintf(lower_path + off, sizeof lower_path - off, "revive-lower-" FLAVOR ".so");
 }
 
+/* The signal actions of the process, 1..64 (SIGKILL and SIGSTOP left out), as they are now. */
+#define LOWER_SIG_MAX 64
+struct sig_actions {
+    struct sigaction a[LOWER_SIG_MAX + 1];
+    uint64_t have; /* bit s-1: a[s] was read */
+    stack_t alt;   /* the calling thread's alternate signal stack */
+    int have_alt;
+};
+
+static void sig_actions_read(struct sig_actions *t)
+{
+    memset(t, 0, sizeof *t);
+    for (int s = 1; s <= LOWER_SIG_MAX; s++)
+        if (s != SIGKILL && s != SIGSTOP && sigaction(s, NULL, &t->a[s]) == 0)
+            t->have |= 1ull << (s - 1);
+    t->have_alt = sigaltstack(NULL, &t->alt) == 0;
+}
+
+/* (the masks compared signal by signal: glibc copies its whole sigset_t from a kernel answer of
+ * 8 bytes, the rest of it whatever its stack held) */
+static int sig_action_same(const struct sigaction *x, const struct sigaction *y)
+{
+    if (x->sa_handler != y->sa_handler || x->sa_flags != y->sa_flags)
+        return 0;
+    for (int s = 1; s <= LOWER_SIG_MAX; s++)
+        if (sigismember(&x->sa_mask, s) != sigismember(&y->sa_mask, s))
+            return 0;
+    return 1;
+}
+
+/* Natively the MPI library's own constructors run before main: UCX's (libucs, loaded with
+ * MPICH's libmpich) installs handlers for SIGHUP (its debug signal: a SIGHUP turns on its debug
+ * log) and for SIGILL, SIGBUS, SIGFPE and SIGSEGV, and whatever the program sets afterwards wins
+ * (MPI_Init installs nothing over it: measured, MPICH 4.0 over UCX). The program's own copy of
+ * the library is loaded with it here too, so those constructors ran before main as natively; the
+ * lower half's copies of them run again in the dlmopen, at MPI_Init, after the program's choices:
+ * a program's SIG_IGN of SIGHUP became UCX's handler (a SIGHUP then turned on UCX's debug log on
+ * stderr), its SIGSEGV and SIGFPE handlers UCX's. So every action the lower half's loading
+ * changed is put back as it was before it (the program's choice, or what the constructors of the
+ * program's copy had set), at a restart too (the restored image's, into the fresh lower half).
+ * What the lower MPI_Init installs afterwards stays, as natively (Open MPI's handlers of the
+ * signals still at SIG_DFL, MPICH's SIGUSR1). */
+static void sig_actions_put_back(const struct sig_actions *before)
+{
+    struct sig_actions *now = malloc(sizeof *now); /* 10 KB: not on the agent thread's stack */
+    if (!now)
+        return;
+    sig_actions_read(now);
+    int n = 0;
+    for (int s = 1; s <= LOWER_SIG_MAX; s++) {
+        uint64_t bit = 1ull << (s - 1);
+        if (!(before->have & bit) || !(now->have & bit) || sig_action_same(&before->a[s], &now->a[s]))
+            continue;
+        revive_log_debug("signal %d: the lower half's loading set handler %p flags %#x over %p "
+                         "flags %#x", s, (void *)now->a[s].sa_handler, (unsigned)now->a[s].sa_flags,
+                         (void *)before->a[s].sa_handler, (unsigned)before->a[s].sa_flags);
+        if (sigaction(s, &before->a[s], NULL) == 0)
+            n++;
+    }
+    if (n)
+        revive_log_debug("%d signal actions the lower half's constructors changed put back as the "
+                         "program had them", n);
+    /* UCX's constructor also gives the thread that loads it an alternate signal stack of its own:
+     * natively the main thread's, before main, from the program's copy. The lower half's, made
+     * in the dlmopen (the main thread's at MPI_Init), was in the image as the main thread's and
+     * lay in the dead lower half after a restart: the first signal with SA_ONSTACK there (the
+     * guard's SIGSEGV, UCX's own handlers) killed the rank (MPICH: tests/mpi/ckpt/sig_ctor) */
+    if (before->have_alt && now->have_alt &&
+        (before->alt.ss_sp != now->alt.ss_sp || before->alt.ss_size != now->alt.ss_size ||
+         (before->alt.ss_flags & SS_DISABLE) != (now->alt.ss_flags & SS_DISABLE))) {
+        stack_t put = before->alt;
+        put.ss_flags &= SS_DISABLE;
+        if (sigaltstack(&put, NULL) == 0)
+            revive_log_debug("the alternate signal stack the lower half's constructors set (%p) "
+                             "put back as it was (%p)", now->alt.ss_sp, before->alt.ss_sp);
+    }
+    free(now);
+}
+
 static void lower_load(void)
 {
     if (pml_lower_handle)
@@ -325,11 +404,20 @@ static void lower_load(void)
         drop_preloaded_mpi();
     find_lower_root();
     pml_halves_before_lower();
+    /* the signal actions as the program has them (sig_actions_put_back) */
+    struct sig_actions *before = malloc(sizeof *before);
+    if (before)
+        sig_actions_read(before);
     /* ld.so opens the library's files: at a restart the agent loads it while the restored
      * application's threads may fork (a child held libucp.so: rank_forkloop); common/fd_guard.h */
     revive_fd_enter();
     void *h = dlmopen(LM_ID_NEWLM, lower_path, RTLD_NOW | RTLD_LOCAL);
     revive_fd_leave();
+    if (before) {
+        if (h)
+            sig_actions_put_back(before);
+        free(before);
+    }
     if (!h)
         pml_fatal("cannot load the lower half (%s) in a new link-map namespace: %s", lower_path,
                   dlerror());

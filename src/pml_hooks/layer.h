@@ -408,12 +408,14 @@ int pml_tools_mpi_library(void *m);
  * Open MPI's libopen-rte/libopen-pal) unreachable, so that a call into it stops the rank with a
  * message (upper_guard.c; REVIVE_MPI_GUARD=0: not done). */
 void pml_guard_upper(const void *upper_base);
-/* After a restart: the guard's SIGSEGV handler chained to the handler the dead lower half had
+/* After a restart: the guard's SIGSEGV handler may chain to the handler the dead lower half had
  * installed (Open MPI's, in memory that is gone), and a fresh MPI_Init installs none while the
- * guard's is there. lower_gone (restart hook, other threads parked) puts the default action
- * back and chains to nothing; rearm (after the fresh MPI_Init) installs the guard's handler
- * again, chained to whatever the fresh library installed. Both do nothing without a guard. */
-void pml_guard_lower_gone(void);
+ * guard's is there. lower_gone (restart hook, other threads parked) puts back the action the
+ * guard chains to, the default instead when that is the dead lower half's (is_upper: whether an
+ * address is the application's), so a program's own SIGSEGV handler stays as natively; rearm
+ * (after the fresh MPI_Init) installs the guard's handler again, chained to whatever is there
+ * then (the program's, or what the fresh library installed). Both do nothing without a guard. */
+void pml_guard_lower_gone(int (*is_upper)(uint64_t));
 void pml_guard_rearm(void);
 
 /* What the lower half's attribute callbacks get as extra state for a keyval the layer made

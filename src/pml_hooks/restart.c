@@ -386,7 +386,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             hook_failed = hook_refused = 1; /* a pid taken or not ours to choose: not the image's fault */
         pml_fd_upper_renew();   /* before the fresh MPI library opens anything */
         retag_threads();
-        pml_guard_lower_gone();
+        pml_guard_lower_gone(is_upper);
         pml_lower_restoring(0);
         pml_lower_forget_kept();
         /* The agent did not take this image, so it does not know its descriptors are gone (their

@@ -115,16 +115,26 @@ static struct sigaction guard_action(void)
     return sa;
 }
 
-void pml_guard_lower_gone(void)
+void pml_guard_lower_gone(int (*is_upper)(uint64_t))
 {
     if (!nguarded)
         return;
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    prev_segv = dfl; /* first: a fault from here on must not reach the dead handler */
-    sigaction(SIGSEGV, &dfl, NULL);
+    /* the action the guard passes faults on to is the program's own, kept (natively its SIGSEGV
+     * handler stays; this set SIG_DFL in its place, and the rearm after the fresh MPI_Init then
+     * passed faults to the default: the program's handler was gone after every restart), unless it
+     * is the dead lower half's (a handler its constructors had set over the program's before
+     * layer.c put those back): then SIG_DFL, first, so that no fault reaches the dead handler */
+    uintptr_t h = (prev_segv.sa_flags & SA_SIGINFO) ? (uintptr_t)prev_segv.sa_sigaction
+                                                    : (uintptr_t)prev_segv.sa_handler;
+    if (h > (uintptr_t)SIG_IGN && !is_upper((uint64_t)h)) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        prev_segv = dfl;
+    }
+    /* until the guard is armed again after the fresh MPI_Init (pml_guard_rearm) */
+    sigaction(SIGSEGV, &prev_segv, NULL);
 }
 
 void pml_guard_rearm(void)
