@@ -82,14 +82,15 @@ int main(int argc, char **argv)
         raise(SIGUSR2);
         long long mine_calls = calls[SIGFPE] + 100LL * calls[SIGSEGV] + 10000LL * calls[SIGUSR2] +
                                1000000LL * calls[SIGHUP];
-        /* every rank's line must be rank 0's: a rank that differs says so */
+        /* every rank's line must be rank 0's: a rank that differs says so (not "step N:" lines:
+         * ckptenv.sh counts those, one a step, to know where the snapshot fell) */
         char first[64];
         memcpy(first, line, sizeof line);
         MPI_Bcast(first, sizeof first, MPI_CHAR, 0, MPI_COMM_WORLD);
         if (strcmp(first, line))
-            printf("rank %d: %s\n", r.me, line);
+            printf("signals rank %d: %s\n", r.me, line);
         if (r.me == 0)
-            printf("step %d: %s\n", s, line);
+            printf("signals %d: %s\n", s, line);
         fflush(stdout);
         rst_step_sum(&r, s, mine_calls);
     }

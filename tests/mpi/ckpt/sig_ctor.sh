@@ -22,6 +22,12 @@ what="np=2, the program's signal actions from before MPI_Init"
 if paced_term_cycle "$what" 2 && [ "$termst" != 0 ]; then
     failed "$what: the job ended with --term: status $termst"; show_err err.0
 fi
+# the "signals" lines (each step's actions; a rank whose actions differ from rank 0's) are not
+# among the step results paced_term_cycle compares: both generations' must be the native run's
+if [ -f out.1 ] && ! cmp -s <(grep '^signals ' native.out) <(cat out.0 out.1 | grep '^signals '); then
+    failed "$what: the signal actions differ from the native run's"
+    diff <(grep '^signals ' native.out) <(cat out.0 out.1 | grep '^signals ') | head -n 6
+fi
 for f in out.0 err.0 out.1 err.1; do
     if [ -f $f ] && grep -q 'UCX  *DEBUG' $f; then
         failed "$what: UCX's debug log was turned on ($f): a SIGHUP reached its handler"
