@@ -60,6 +60,12 @@ echo step3 >"$W/work/out/state"
 sleep 300 >"$W/work/out/held.log" &
 holder=$!
 cleanup="$cleanup; kill $holder 2>/dev/null"
+# the holder's shell opens held.log after its fork: under load restart-mpi looked before it did
+# (out then held by nobody, moved aside whole: the lead's run of session 50, load 12)
+for _ in $(seq 100); do
+    [ "$(readlink /proc/$holder/fd/1 2>/dev/null)" = "$W/work/out/held.log" ] && break
+    sleep 0.1
+done
 restart r0 "$ref0"
 kill $holder 2>/dev/null; wait $holder 2>/dev/null
 [ -e "$W/work/out/state" ] && fail "r0: out/state, made after snapshot 0, is still there"
