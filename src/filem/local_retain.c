@@ -239,6 +239,12 @@ static void meta_path(const char *seqdir, const char *key, char *out, size_t len
     fclose(f);
 }
 
+int filem_superseded_index_path(const char *base, char *out, size_t len)
+{
+    int n = snprintf(out, len, "%s/%s%u", base, FILEM_SUPERSEDED_INDEX, (unsigned)geteuid());
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 /* The caches in LOCAL of other jobs that BASE (this job's snapshot directory) lists as
  * superseded (FILEM_SUPERSEDED_INDEX; the mark FILEM_SUPERSEDED_NAME in their job directory says
  * so): every sequence of theirs goes but one a restart has locked, then their job directory.
@@ -250,7 +256,7 @@ static void sweep_superseded(const char *local, const char *base, const char *sk
                              struct filem_local_retain_stats *s)
 {
     char index[PATH_MAX];
-    if ((size_t)snprintf(index, sizeof index, "%s/%s", base, FILEM_SUPERSEDED_INDEX) >= sizeof index)
+    if (filem_superseded_index_path(base, index, sizeof index) < 0)
         return;
     DIR *d = opendir(index);
     if (!d)

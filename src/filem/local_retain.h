@@ -21,13 +21,15 @@
  * from it) committed; its text: "superseded.by JOBDIR" and "stale.caches HOST,..." (its hosts
  * where the new job runs no rank). Written by filem_mark_superseded (libfilem). */
 #define FILEM_SUPERSEDED_NAME "superseded"
-/* In a snapshot directory: BASE/.superseded/<job directory name>, an empty file for each job of
- * BASE that carries FILEM_SUPERSEDED_NAME (filem_superseded_index_add), made with the mark: what
+/* In a snapshot directory: BASE/.superseded-UID/<job directory name>, an empty file for each job
+ * of user UID in BASE that carries FILEM_SUPERSEDED_NAME (filem_superseded_index_add), made with
+ * the mark: one folder per user (0700), so that users sharing a snapshot directory (a scratch
+ * folder of the group) each list their own jobs, and the sweep reads only its user's: what
  * the agents' sweep of superseded caches reads (filem_local_retain), so that a commit costs what
  * was superseded, not a lookup in BASE for every job cache of the node (snapc49: 200 ended jobs'
  * caches, 200 lookups per rank per commit). An entry goes once its job directory has (the sweep
  * that found its cache). */
-#define FILEM_SUPERSEDED_INDEX ".superseded"
+#define FILEM_SUPERSEDED_INDEX ".superseded-"
 
 struct filem_local_retain_stats {
     int removed;  /* sequences removed from the cache */
@@ -61,9 +63,13 @@ int filem_local_retain(const char *local_seqdir, const char *shared_seqdir, int 
  * where its caches remain. In libfilem (the coordinator). 0 or -errno with a message. */
 int filem_mark_superseded(const char *seqdir, char *err, size_t errlen);
 
-/* Lists the job directory JOBDIR (marked superseded) in its snapshot directory's index
- * (FILEM_SUPERSEDED_INDEX). In libfilem. 0 or -errno. */
+/* Lists the job directory JOBDIR (marked superseded) in its snapshot directory's index of the
+ * calling user (FILEM_SUPERSEDED_INDEX). In libfilem. 0 or -errno. */
 int filem_superseded_index_add(const char *jobdir);
+
+/* OUT (LEN bytes) = BASE/FILEM_SUPERSEDED_INDEX<uid>, the calling user's index. 0, or
+ * -ENAMETOOLONG. In libfilem. */
+int filem_superseded_index_path(const char *base, char *out, size_t len);
 
 /* How many committed sequences a node keeps for the job of SHARED_SEQDIR: its snapshot.meta's
  * ckpt.keep (--ckpt-keep N), 1 when it keeps every one on shared storage (0) or says nothing:

@@ -40,7 +40,7 @@ int filem_superseded_index_add(const char *jobdir)
     if (!name || name == base || !name[1])
         return -EINVAL;
     *name++ = 0;
-    if ((size_t)snprintf(entry, sizeof entry, "%s/%s", base, FILEM_SUPERSEDED_INDEX) >= sizeof entry)
+    if (filem_superseded_index_path(base, entry, sizeof entry) < 0)
         return -ENAMETOOLONG;
     if (mkdir(entry, 0700) != 0 && errno != EEXIST)
         return -errno;
@@ -71,6 +71,7 @@ int filem_mark_superseded(const char *seqdir, char *err, size_t errlen)
     if (cut && cut != by)
         *cut = 0; /* the new job's directory */
     /* up the chain: parent.jobdir, parent.seq of each committed sequence */
+    int rc = 0; /* the first listing that failed */
     for (int depth = 0; depth < 64; depth++) {
         const char *pj = filem_meta_get(&m, "parent.jobdir"), *ps = filem_meta_get(&m, "parent.seq");
         if (!pj || !ps || !*pj || !strcmp(pj, by))
@@ -119,16 +120,16 @@ int filem_mark_superseded(const char *seqdir, char *err, size_t errlen)
             return -EIO;
         }
         /* what the agents' sweep reads (local_retain.h): without it the mark is still honoured
-         * by ckpt-info and the restart, only the caches wait for the collection (local_gc.h) */
+         * by ckpt-info and the restart, only the caches wait for the collection (local_gc.h);
+         * the jobs above still get their marks (diffrev50 R-M1: a failed listing ended the walk) */
         int ie = filem_superseded_index_add(pjob);
-        if (ie < 0) {
-            snprintf(err, errlen, "%s is marked, but cannot be listed in its snapshot directory's %s (its caches "
-                                  "on other hosts wait for the agents' collection): %s",
-                     pjob, FILEM_SUPERSEDED_INDEX, strerror(-ie));
-            filem_meta_free(&m);
-            return ie;
+        if (ie < 0 && !rc) {
+            snprintf(err, errlen, "%s is marked, but cannot be listed in its snapshot directory's %s%u (its "
+                                  "caches on other hosts wait for the agents' collection): %s",
+                     pjob, FILEM_SUPERSEDED_INDEX, (unsigned)geteuid(), strerror(-ie));
+            rc = ie;
         }
     }
     filem_meta_free(&m);
-    return 0;
+    return rc;
 }

@@ -114,8 +114,8 @@ wait_for 30 '[ ! -e "$la" ]' || fail "the ended original's cache stays after the
 grep -q "^superseded.by $W/revive_global_snapshot_$jb.ckpt" "$jda/superseded" 2>/dev/null ||
     fail "the ended original is not marked superseded by its restart"
 # ... and listed as such in its snapshot directory, where the agents' sweep looks (local_retain.h)
-[ -f "$W/.superseded/revive_global_snapshot_$ja.ckpt" ] ||
-    fail "the ended original is not listed in $W/.superseded: $(ls -A "$W/.superseded" 2>&1)"
+[ -f "$W/.superseded-$(id -u)/revive_global_snapshot_$ja.ckpt" ] ||
+    fail "the ended original is not listed in $W/.superseded-$(id -u): $(ls -A "$W/.superseded-$(id -u)" 2>&1)"
 kill -TERM $jb; wait $jb
 pass "a restart beside its running original leaves the original's caches; once it is gone they go"
 

@@ -20,10 +20,10 @@ snapc_cache_workdir snapc-superseded
  # a job restarted elsewhere whose restart committed: its snapshot directory (beside the job's,
  # in $W) marked and listed, its cache on this node
  s=revive_global_snapshot_5000.ckpt
- mkdir -p "$W/$s/0" "$cache/$s/0" "$W/.superseded"
+ mkdir -p "$W/$s/0" "$cache/$s/0" "$W/.superseded-$(id -u)"
  : >"$W/$s/0/snapshot.meta"
  printf 'superseded.by %s\nstale.caches %s\n' "$W/elsewhere" "$(hostname)" >"$W/$s/superseded"
- : >"$W/.superseded/$s"
+ : >"$W/.superseded-$(id -u)/$s"
  echo "$W/$s" >"$cache/$s/.jobdir"
  printf 'image' >"$cache/$s/0/rank_0.img")
 mkdir -p "$W/r"
