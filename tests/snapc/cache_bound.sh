@@ -8,12 +8,7 @@
 # committed sequences in the cache. Needs to mount a tmpfs (root).
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-cache-bound
-mnt=$W/small
-mkdir -m 700 "$mnt"
-if ! mount -t tmpfs -o size=1m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
-    echo "SKIP: cannot mount a tmpfs here (not root?): the full snapshot directory is not made"; exit 77
-fi
-cleanup='umount -l "$mnt" 2>/dev/null'
+small_tmpfs 1m
 
 start_job a 2 --coord --dir "$mnt" --interval 1 -- --iters $UNTIL_KILLED --sleep-us 300
 jd=$mnt/revive_global_snapshot_$JOB.ckpt

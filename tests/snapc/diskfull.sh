@@ -8,12 +8,7 @@
 # Needs to mount a tmpfs (root): skipped otherwise.
 . "$(dirname "$0")/lib.sh"
 snapc_workdir snapc-diskfull
-mnt=$W/small
-mkdir -m 700 "$mnt"
-if ! mount -t tmpfs -o size=1m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
-    echo "SKIP: cannot mount a tmpfs here (not root?): the full-disk test is not run"; exit 77
-fi
-cleanup='umount -l "$mnt" 2>/dev/null'
+small_tmpfs 1m
 
 start_job a 3 --coord --dir "$mnt" -- --iters $UNTIL_KILLED --sleep-us 300
 jd=$mnt/revive_global_snapshot_$JOB.ckpt

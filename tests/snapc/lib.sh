@@ -153,6 +153,39 @@ held_job() {
     wait_exec $JOB
     jd=$W/revive_global_snapshot_$JOB.ckpt
 }
+# native_run [ARGS...]: snapc_mpi_setup's program run uninterrupted by the MPI's own launcher
+# (ARGS: $iters when none) into $W/native.out and $W/native.err; the test ends if it fails.
+native_run() {
+    [ $# -gt 0 ] || set -- $iters
+    timeout -k 5 300 "$launcher" -n $np "$bin" "$@" >"$W/native.out" 2>"$W/native.err" ||
+        { fail "native run"; cat "$W/native.err"; finish; }
+}
+# held_mpi_job [MPIRUN OPTIONS...]: the same program under Revive's mpirun -am ft-enable-cr in
+# the background, held at its end until $W/go exists, output in $W/job.out and $W/job.err;
+# JOB = mpirun's pid.
+held_mpi_job() {
+    ( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr "$@" -n $np "$bin" $iters hold "$W/go" ) \
+        >"$W/job.out" 2>"$W/job.err" &
+    JOB=$!; jobs_started="$jobs_started $JOB"
+}
+# fake_rank_of LAUNCHER R: the pid of fake rank R under the fake launcher LAUNCHER; 1 if none.
+fake_rank_of() {
+    local p
+    for p in $(pgrep -P "$1"); do
+        tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx "FAKE_RANK=$2" && { echo "$p"; return 0; }
+    done
+    return 1
+}
+# small_tmpfs SIZE: a tmpfs of SIZE mounted at $W/small (mnt), unmounted by the cleanup; the
+# test is skipped (77) where none can be mounted (not root).
+small_tmpfs() {
+    mnt=$W/small
+    mkdir -m 700 "$mnt"
+    if ! mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$mnt" 2>/dev/null; then
+        echo "SKIP: cannot mount a tmpfs here (not root?): the small file system this test fills is not made"; exit 77
+    fi
+    cleanup='umount -l "$mnt" 2>/dev/null'
+}
 # rank_pid R: sets LAUNCHER (the fake launcher under the coordinator JOB) and RANK_PID (its fake
 # rank R); 1 when either is not found.
 rank_pid() {
@@ -160,10 +193,7 @@ rank_pid() {
     RANK_PID=
     LAUNCHER=$(pgrep -P "$JOB" -x fake_launch)
     [ -n "$LAUNCHER" ] || return 1
-    for p in $(pgrep -P "$LAUNCHER"); do
-        tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx "FAKE_RANK=$1" && RANK_PID=$p
-    done
-    [ -n "$RANK_PID" ]
+    RANK_PID=$(fake_rank_of "$LAUNCHER" "$1")
 }
 # rank_named R NAME: held_job's ranks start through $W/rank.sh, which runs rank R under the host
 # name NAME ("" none) in a UTS namespace of its own (root: unshare -u); the others as they are.

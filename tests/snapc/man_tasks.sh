@@ -17,8 +17,7 @@ src=$REVIVE_SRCDIR
 iters=${SNAPC_MPI_ITERS:-4000}
 # the commands as a user types them: Revive's mpirun (the wrapper) and the tools first in PATH
 export PATH=$B/tools/snapc:$(dirname "$wrapper"):$(dirname "$launcher"):$PATH
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
+native_run
 app() { echo "$bin $iters hold $W/go"; }
 
 # every command line of the two sections, as the page writes it (a comment after it and

@@ -19,8 +19,7 @@ cleanup='umount -l "$mnt" 2>/dev/null; '"$cleanup"
 # 2000 steps: the snapshots are taken at the hold (step 1000), the steps after it only run the
 # jobs on to the result (20000 until session 50)
 iters=${SNAPC_MPI_ITERS:-2000}
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
+native_run
 # (REVIVE_VERBOSE=2: the failures after the first, alike, are said at info: coord_failrep.c)
 ( PATH=$(dirname "$launcher"):$PATH clean_exec REVIVE_VERBOSE=2 "$wrapper" -am ft-enable-cr --ckpt-interval 1 \
     --ckpt-dir "$mnt" -n $np "$bin" $iters hold "$W/go" ) >"$W/a.out" 2>"$W/a.err" &

@@ -28,8 +28,7 @@ cleanup='exec 9<&- 2>/dev/null; umount -l "$mnt" 2>/dev/null; '"$cleanup"
 # 2000 steps: the snapshots are taken at the hold (step 1000), the steps after it only run the
 # jobs on to the result (20000 until session 50)
 iters=${SNAPC_MPI_ITERS:-2000}
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
+native_run
 
 # a 1777 --ckpt-local: refused at the launch (before, taken, and every checkpoint failed "not
 # private")

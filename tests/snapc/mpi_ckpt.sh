@@ -15,8 +15,7 @@ nm -D "$REVIVE_MPI_LIBDIR/revive-mpi-$flavor.so" 2>/dev/null | grep -q " T reviv
 # until session 50: 4000 hold at step 2000 as well.)
 iters=${SNAPC_MPI_ITERS:-4000}
 
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
+native_run
 
 # run_job NAME ARGS...: the job under Revive in the background; JOB = mpirun's pid (Revive's
 # wrapper, a script until it execs the coordinator with the same pid)

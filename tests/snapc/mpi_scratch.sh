@@ -27,8 +27,7 @@ snapc_mpi_setup scratch
 # and at the hold (step 1000); the rest only ran the job on (20000 steps: 408 s of wall in CI49's
 # -j3 run of the Open MPI test, each of its nine jobs ran 20000 steps of collectives)
 iters=${SNAPC_MPI_ITERS:-2000} sz=$((3 << 20))
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters scratch $sz >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
+native_run $iters scratch $sz
 [ "$(grep -c "scratch ok" "$W/native.out")" = $np ] || { fail "native scratch"; cat "$W/native.out"; }
 # run_job NAME [VAR=VALUE...] -- MPIRUN OPTIONS...: the job (holding halfway until NAME.go) in
 # the background; JOB = mpirun's pid. The program's options after the hold: ${prog[@]}.

@@ -12,8 +12,7 @@ flavor=$1
 snapc_mpi_setup mpixst
 iters=400
 
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
+native_run
 grep "^result" "$W/native.out" >"$W/native.res" || fail "no native result"
 
 # run_job NAME [ENV=VALUE...] -- MPIRUN ARGS...: the job in the background, JOB = mpirun's pid

@@ -28,8 +28,7 @@ perf stat -e $events -x, -o /dev/null -- true >/dev/null 2>&1 ||
 iters=${SNAPC_MPI_ITERS:-3000}
 max=600 max_pread=120 max_open=100 max_stat=200
 
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
+native_run
 # peeks NAME JOBPID: one checkpoint of the job, counted on each rank (every thread of it); PEEKS,
 # PREADS, OPENS and STATS the most of a rank
 peeks() {
@@ -63,9 +62,7 @@ few() {
         fail "$1: $PREADS pread64 calls per rank (fewer than $max_pread expected; a pread of /proc/self/mem per page the malloc-header rule looks at made ~580, one of /proc/self/pagemap per region ~240)"
 }
 
-( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" $iters hold "$W/go" ) \
-    >"$W/job.out" 2>"$W/job.err" &
-JOB=$!; jobs_started="$jobs_started $JOB"
+held_mpi_job
 expect_rc 0 "the first checkpoint" timeout 300 "$CKPT" --wait $JOB
 peeks a $JOB
 [ "$PEEKS" -gt 0 ] && [ "$PEEKS" -lt $max ] ||

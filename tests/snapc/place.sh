@@ -25,8 +25,7 @@ esac
 # other a time slice per message (place-ompi: 99 s at load 11). Placement is the same either way.
 export OMPI_MCA_mpi_yield_when_idle=1
 
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
+native_run
 
 run_job() { # NAME PREFIX-COMMAND... -- LAUNCHER-OPTIONS...
     local name=$1 pre=() ; shift

@@ -32,11 +32,8 @@ command -v strace >/dev/null || { echo "SKIP: strace is missing: the opens canno
 strace -qq -o /dev/null -e trace=openat true 2>/dev/null || { echo "SKIP: strace cannot trace here (ptrace refused)"; exit 77; }
 iters=${SNAPC_MPI_ITERS:-3000}
 
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
-( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" $iters hold "$W/go" ) \
-    >"$W/job.out" 2>"$W/job.err" &
-JOB=$!; jobs_started="$jobs_started $JOB"
+native_run
+held_mpi_job
 expect_rc 0 "the first checkpoint" timeout 300 "$CKPT" --wait $JOB
 wait_for 120 '[ "$(rank_pids | wc -l)" -ge $np ]' || fail "the ranks did not start"
 traces=

@@ -11,11 +11,8 @@ flavor=$1
 snapc_mpi_setup stopped-note restart
 iters=${SNAPC_MPI_ITERS:-3000}
 
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
-( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" $iters hold "$W/go" ) \
-    >"$W/job.out" 2>"$W/job.err" &
-JOB=$!; jobs_started="$jobs_started $JOB"
+native_run
+held_mpi_job
 wait_for 120 '[ -e "$W/go.held" ]' || { fail "the job did not reach its hold: $(tail -3 "$W/job.err")"; touch "$W/go"; finish; }
 pid=$(rank_pids | tail -n1)
 [ -n "$pid" ] || { fail "no rank process found"; touch "$W/go"; finish; }

@@ -11,10 +11,7 @@ REVIVE_VERBOSE=1 start_job a 2 --coord --interval 1 --timeout 12 -- --iters $UNT
 jd=$W/revive_global_snapshot_$JOB.ckpt
 wait_for 120 '[ "$(newest_committed "$jd")" -ge 0 ]' || fail "no first commit in 120 s"
 l=$(launcher_of $JOB) || fail "the job has no launcher"
-pid=
-for p in $(pgrep -P "$l"); do
-    [ "$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | sed -n 's/^FAKE_RANK=//p')" = 1 ] && pid=$p
-done
+pid=$(fake_rank_of "$l" 1)
 [ -n "$pid" ] || { fail "rank 1's process not found"; finish; }
 kill -STOP "$pid"
 cleanup="kill -CONT $pid 2>/dev/null; $cleanup"

@@ -8,10 +8,7 @@ snapc_workdir snapc-stoppedrank
 
 start_job a 3 --iters $UNTIL_KILLED --sleep-us 500
 l=$(launcher_of $JOB) || fail "the job has no launcher"
-pid=
-for p in $(pgrep -P "$l"); do
-    [ "$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | sed -n 's/^FAKE_RANK=//p')" = 1 ] && pid=$p
-done
+pid=$(fake_rank_of "$l" 1)
 [ -n "$pid" ] || { fail "rank 1's process not found"; finish; }
 kill -STOP "$pid"
 wait_for 30 '[ "$(cut -d" " -f3 "/proc/$pid/stat")" = T ]' || fail "rank 1 (pid $pid) did not stop"

@@ -20,11 +20,8 @@ said="restart-mpi verified, unchanged since: its chunks are not hashed again"
 xenv=()
 [ "$flavor" = ompi ] && xenv=(-- -x REVIVE_VERBOSE)
 
-timeout -k 5 300 "$launcher" -n $np "$bin" $iters >"$W/native.out" 2>"$W/native.err" ||
-    { fail "native run"; cat "$W/native.err"; finish; }
-( PATH=$(dirname "$launcher"):$PATH clean_exec "$wrapper" -am ft-enable-cr -n $np "$bin" $iters hold "$W/go" ) \
-    >"$W/job.out" 2>"$W/job.err" &
-JOB=$!; jobs_started="$jobs_started $JOB"
+native_run
+held_mpi_job
 expect_rc 0 "ckpt-mpirun --term" timeout 300 "$CKPT" --wait --term $JOB || { touch "$W/go"; finish; }
 REF=$(tail -n1 "$W/cmd.out")
 job_gone $JOB 60 || fail "--term: mpirun still runs"
