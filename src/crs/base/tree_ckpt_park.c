@@ -212,10 +212,20 @@ static int member_held(struct tree_ckpt *t, size_t m, const char *what, const ch
  * stuck once told to write held the whole tree's checkpoint for ever, and with it a rank's
  * capture and its job's epoch, with no word (rst_popen-mpich in the CI of d59c58cd: 15 minutes
  * after the first member's image, until the test's own time limit). */
+/* "N s", or "N ms" for a time that is not whole seconds (a short timeout said "within 0 s") */
+static const char *span(int ms, char *buf, size_t len)
+{
+    if (ms % 1000)
+        snprintf(buf, len, "%d ms", ms);
+    else
+        snprintf(buf, len, "%d s", ms / 1000);
+    return buf;
+}
+
 static int no_progress(struct tree_ckpt *t, size_t m, int idle_ms)
 {
-    char what[64];
-    snprintf(what, sizeof what, "wrote nothing of its image for %d s", idle_ms / 1000);
+    char what[64], d[24];
+    snprintf(what, sizeof what, "wrote nothing of its image for %s", span(idle_ms, d, sizeof d));
     return member_held(t, m, what, "a process whose capture takes longer before its first byte needs more time");
 }
 
@@ -224,8 +234,8 @@ static int no_progress(struct tree_ckpt *t, size_t m, int idle_ms)
  * stopped?": newuser10b). */
 static int no_answer(struct tree_ckpt *t, size_t m, int timeout_ms)
 {
-    char what[64];
-    snprintf(what, sizeof what, "did not answer within %d s", timeout_ms / 1000);
+    char what[64], d[24];
+    snprintf(what, sizeof what, "did not answer within %s", span(timeout_ms, d, sizeof d));
     return member_held(t, m, what,
                        "a critical section of the program (cr_enter_cs) or a large image can take longer: give "
                        "more time");
