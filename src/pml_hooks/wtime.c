@@ -6,11 +6,19 @@
  * layer keeps it going, as if the process had been stopped from the checkpoint to the restart.
  * At the checkpoint the application's MPI_Wtime and the wall clock are saved (in the image);
  * after the restart the offset makes MPI_Wtime the saved value plus the wall-clock time passed
- * since. MPICH's MPI_Wtime (CLOCK_MONOTONIC, no origin) gets an offset near 0 on the same host. */
+ * since. MPICH's MPI_Wtime (CLOCK_MONOTONIC, no origin) gets an offset near 0 on the same host.
+ * That is the default, REVIVE_WTIME=wall: MPI_Wtime is elapsed wall-clock time (MPI 4.0, 9.6),
+ * and a code that checks a wall-clock budget must see the time the job was down (DMTCP and
+ * MANA leave the clocks alone too: a restarted process's CLOCK_MONOTONIC and gettimeofday are
+ * the host's). REVIVE_WTIME=continuous in restart-mpi's environment leaves the downtime out:
+ * MPI_Wtime goes on from its value at the checkpoint, for a code that times its own steps
+ * (newuser50 M4: the step across the restart took the downtime). restart-mpi refuses another
+ * value before the launch. */
 #define _GNU_SOURCE
 #include "pml_hooks/ckpt.h"
 #include "pml_hooks/restart.h"
 
+#include <string.h>
 #include <time.h>
 
 static double offset;          /* added to the lower half's MPI_Wtime */
@@ -34,6 +42,9 @@ void pml_wtime_restarted(void)
     double passed = wall() - ck_wall;
     if (passed < 0)
         passed = 0; /* the wall clock was set back: no time passed, never backwards */
+    const char *how = pml_restart_getenv("REVIVE_WTIME"); /* the restart's, not the image's */
+    if (how && !strcmp(how, "continuous"))
+        passed = 0;
     offset = ck_wtime + passed - pml_L.MPI_Wtime();
 }
 

@@ -88,6 +88,9 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
      * images' saved regions to pick each file's writer only then (restart_saved.h) */
     filem_meta_set(m, "ckpt.save_shared", "%d",
                    (coord.p.flags & SNAPC_TOOL_SAVE_SHARED) || cfg->save_shared ? 1 : 0);
+    /* the job's --ckpt-save-shared alone (not one snapshot's ckpt-mpirun --save-shared): a
+     * restart's snapshots save them too (restart_carry_job_options) */
+    filem_meta_set(m, "ckpt.save_shared.job", "%d", cfg->save_shared ? 1 : 0);
     filem_meta_set(m, "raises", "%u", coord.p.raises);
     filem_meta_set(m, "ranks", "%d", coord.p.nranks);
     /* launcher and application */

@@ -687,10 +687,11 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--check") == 0)
         return check(argv[2], atoi(argv[3]));
-    /* a restore: SEQDIR, after any --relocate OLD=NEW (restart-mpi gives the ranks its
-     * --relocate as cr_restart's option; a fake rank has no files to move) */
+    /* a restore: SEQDIR, after any --relocate OLD=NEW or --local DIR (restart-mpi gives the
+     * ranks its --relocate as cr_restart's option, and the caches' directory; a fake rank has
+     * no files to move and reads its image from SEQDIR) */
     int first = 1;
-    while (first + 2 < argc && !strcmp(argv[first], "--relocate"))
+    while (first + 2 < argc && (!strcmp(argv[first], "--relocate") || !strcmp(argv[first], "--local")))
         first += 2;
     const char *restore_dir = argc == first + 1 && argv[first][0] != '-' ? argv[first] : NULL;
     int o = 0;

@@ -225,6 +225,9 @@ int main(int argc, char **argv)
         restart_aside_left(jobdir, seqdir);
     struct filem_meta m;
     restart_read_meta(metadir, seqdir, jobdir, seq, &m);
+    /* the job's own --ckpt-* settings go on where nothing here says otherwise (before the
+     * launch command, which gives the ranks --local) */
+    restart_carry_job_options(&o, &m);
 
     /* can it come back here */
     uint64_t ranks = 0, argc_saved = 0;
@@ -531,15 +534,6 @@ int main(int argc, char **argv)
                 restart_me, files_where[0] ? files_where : roots && *roots ? roots : "none");
     }
 
-    /* the job's --ckpt-save-files: the restarted job's snapshots save the same files (as its
-     * interval and retention are kept) unless REVIVE_SAVE_FILES says otherwise; each where
-     * --relocate moves it (the job's files are there now) */
-    const char *jsf = filem_meta_get(&m, "ckpt.save_files");
-    if (jsf && *jsf && !getenv("REVIVE_SAVE_FILES")) {
-        static char list[2 * PATH_MAX + 8192];
-        setenv("REVIVE_SAVE_FILES",
-               restart_relocated_list(jsf, &o.reloc, list, sizeof list) == 0 ? list : jsf, 1);
-    }
     /* revive-coord in restart mode, in this process */
     restart_exec_coordinator(coord, seqdir, flavor, launcher, &m, &run, rprogs, nrprogs, &cmd, &o.reloc);
 }

@@ -280,6 +280,10 @@ void restart_launch_command(struct argv *cmd, const struct opts *o, const char *
             restart_push(cmd, "-x");
             restart_push(cmd, "REVIVE_FILE_DATA_MAX");
         }
+        if (getenv("REVIVE_WTIME")) { /* src/pml_hooks/wtime.c */
+            restart_push(cmd, "-x");
+            restart_push(cmd, "REVIVE_WTIME");
+        }
         if (getenv(RESTART_SAVED_WRITERS_VAR)) {
             restart_push(cmd, "-x");
             restart_push(cmd, RESTART_SAVED_WRITERS_VAR);

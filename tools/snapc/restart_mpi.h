@@ -47,6 +47,8 @@ struct opts {
     long want_seq; /* --seq, else -1 */
     const char *hostfile, *ref, *meta_from, *recreate_in;
     const char *local; /* --ckpt-local, else REVIVE_LOCAL_DIR: an absolute path, "none" or NULL */
+    int local_given;   /* local came from the command line or REVIVE_LOCAL_DIR (else the job's
+                        * own --ckpt-local, restart_carry_job_options) */
     int showme, verify, preload;
     int restore_files; /* put the files --save-files saved back (default; --no-restore-files: 0) */
     struct argv extra, reloc; /* the launcher options after --; each --relocate OLD=NEW */
@@ -55,6 +57,13 @@ struct opts {
  * --help with 0, before anything is made; REVIVE_LOCAL_DIR is set from --ckpt-local (the
  * restarted job's own snapshots take it too). */
 void restart_parse_options(int argc, char **argv, struct opts *o);
+/* The job's own --ckpt-* settings its snapshot recorded (m) go on in the restarted job where
+ * neither restart-mpi's command line nor the environment says otherwise (newuser50 M5: a job
+ * started with --ckpt-local DIR restarted writing into the default caches): --ckpt-local into
+ * o->local and REVIVE_LOCAL_DIR, --ckpt-save-shared into REVIVE_SAVE_SHARED, --ckpt-save-files
+ * into REVIVE_SAVE_FILES (each PATH where --relocate moves it). The interval and the
+ * retention: restart_exec_coordinator; the snapshot directory: beside the old ones. */
+void restart_carry_job_options(struct opts *o, const struct filem_meta *m);
 
 /* restart_choose.c */
 /* The command line, for the words that refuse another user's snapshot (snap_owner.h). */

@@ -45,7 +45,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
             "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
-            "                   [--ckpt-file-data-max SIZE]\n"
+            "                   [--ckpt-file-data-max SIZE] [--ckpt-interval SEC]\n"
+            "                   [--ckpt-keep N] [--ckpt-save-shared]\n"
+            "                   [--ckpt-save-files PATH[,PATH...]]\n"
             "                   [--strict-files] [--no-restore-files] [--showme]\n"
             "                   [--meta-from H1,H2]\n"
             "                   [--recreate-in DIR]\n"
@@ -55,7 +57,9 @@ static void usage(FILE *f)
             "directories, mpirun's --ckpt-dir: the only one, or the head of a restart chain run\n"
             "there (the only one with a committed sequence no restart superseded), said on\n"
             "stderr) with the same MPI\n"
-            "launcher, number of ranks and launcher options. The job runs in the foreground;\n"
+            "launcher, number of ranks and launcher options, and its own checkpoint options\n"
+            "(mpirun's --ckpt-interval, --ckpt-keep, --ckpt-local, --ckpt-save-shared,\n"
+            "--ckpt-save-files) unless an option below says otherwise. The job runs in the foreground;\n"
             "restart-mpi exits with its status. Its own snapshots go beside the old ones.\n"
             "An image missing from the snapshot directory is first fetched from the node-local\n"
             "cache of its rank's host or from its partner copy (the hosts the snapshot names).\n"
@@ -70,7 +74,8 @@ static void usage(FILE *f)
             "                 to every rank\n"
             "  --no-verify    skip the checks of the rank images before the launch (their\n"
             "                 checksums, the files they map); the ranks still check them\n"
-            "  --ckpt-local DIR  node-local caches (default $REVIVE_LOCAL_DIR, else each host's\n"
+            "  --ckpt-local DIR  node-local caches (default $REVIVE_LOCAL_DIR, else the job's\n"
+            "                 --ckpt-local, else each host's\n"
             "                 $TMPDIR/revive-local-<uid> or /tmp/...): each rank reads its image\n"
             "                 from DIR on its host where a good copy is there, else from the\n"
             "                 snapshot directory; the restarted job's snapshots go there first;\n"
@@ -81,6 +86,15 @@ static void usage(FILE *f)
             "  --ckpt-no-wait-stage  the restarted job's MPIX_Checkpoint returns once every\n"
             "                 image is in its node's cache, before the commit (as mpirun's option;\n"
             "                 $REVIVE_MPIX_NO_WAIT_STAGE=1)\n"
+            "  --ckpt-interval SEC  the restarted job's periodic snapshots every SEC seconds\n"
+            "                 (0: none; default the job's; $REVIVE_CKPT_INTERVAL)\n"
+            "  --ckpt-keep N  the restarted job keeps its N newest snapshots (0: all; default the\n"
+            "                 job's; $REVIVE_CKPT_KEEP)\n"
+            "  --ckpt-save-shared  the restarted job's snapshots save the files its ranks map\n"
+            "                 shared (default the job's; $REVIVE_SAVE_SHARED=1, =0 turns it off)\n"
+            "  --ckpt-save-files PATH[,PATH...]  the restarted job's snapshots save these files\n"
+            "                 (default the job's, moved by --relocate; $REVIVE_SAVE_FILES, empty:\n"
+            "                 none)\n"
             "  --preload      copy each rank's image into its host's cache first\n"
             "  --strict-files refuse the restart when an MPI file the job had open changed\n"
             "                 at all since the snapshot (default: a file that grew or was\n"
@@ -126,6 +140,7 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
     /* node-local caches (issue 9): each rank reads its image from its node's cache where a good
      * copy is there, else from the snapshot directory; --preload copies it there first */
     const char *local = getenv("REVIVE_LOCAL_DIR");
+    int local_given = local && *local;
     struct argv extra = {0}, reloc = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -182,12 +197,31 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
             if (i + 1 >= argc || (argv[i + 1][0] != '/' && strcmp(argv[i + 1], "none") != 0))
                 restart_usage_die("--ckpt-local needs an absolute path (the same on every host) or 'none'");
             local = argv[++i];
+            local_given = 1;
         } else if (!strcmp(a, "--ckpt-file-data-max")) {
             uint64_t b;
             if (i + 1 >= argc || revive_size_arg(argv[i + 1], &b) < 0)
                 restart_usage_die("--ckpt-file-data-max needs a size such as 4G or 512M (0: no limit), "
                           "not '%s'", i + 1 < argc ? argv[i + 1] : "");
             setenv("REVIVE_FILE_DATA_MAX", argv[++i], 1); /* read by the restarted ranks */
+        } else if (!strcmp(a, "--ckpt-interval") || !strcmp(a, "--ckpt-keep")) {
+            /* the restarted job's coordinator reads them (restart_exec_coordinator gives the
+             * job's own only when they are unset) */
+            const char *v = i + 1 < argc ? argv[i + 1] : "";
+            char *end;
+            errno = 0;
+            long x = strtol(v, &end, 10);
+            if (!*v || *end || errno || x < 0 || x > 100000000)
+                restart_usage_die("%s needs a whole number%s from 0 to 100000000, not '%s'", a,
+                                  a[7] == 'i' ? " of seconds" : "", v);
+            setenv(a[7] == 'i' ? "REVIVE_CKPT_INTERVAL" : "REVIVE_CKPT_KEEP", v, 1);
+            i++;
+        } else if (!strcmp(a, "--ckpt-save-shared")) {
+            setenv("REVIVE_SAVE_SHARED", "1", 1); /* read by the new coordinator */
+        } else if (!strcmp(a, "--ckpt-save-files")) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                restart_usage_die("--ckpt-save-files needs PATH[,PATH...]");
+            setenv("REVIVE_SAVE_FILES", argv[++i], 1); /* read by the new coordinator */
         } else if (!strcmp(a, "--ckpt-no-wait-stage")) {
             setenv("REVIVE_MPIX_NO_WAIT_STAGE", "1", 1); /* read by the new coordinator */
         } else if (!strcmp(a, "--preload"))
@@ -216,6 +250,12 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
             exit(2);
         }
     }
+    /* MPI_Wtime across the restart (src/pml_hooks/wtime.c), read by every rank: a typo would
+     * be taken for the default on every rank without a word */
+    const char *wt = getenv("REVIVE_WTIME");
+    if (wt && *wt && strcmp(wt, "wall") != 0 && strcmp(wt, "continuous") != 0)
+        restart_usage_die("REVIVE_WTIME must be 'wall' (MPI_Wtime counts the time the job was down, "
+                          "the default) or 'continuous' (it goes on from the checkpoint), not '%s'", wt);
     if (local && !*local)
         local = NULL;
     if (local && local[0] != '/' && strcmp(local, "none") != 0)
@@ -231,7 +271,34 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
     }
     *o = (struct opts){.want_seq = want_seq, .hostfile = hostfile, .ref = ref,
                        .meta_from = meta_from, .recreate_in = recreate_in, .local = local,
+                       .local_given = local_given,
                        .showme = showme, .verify = verify, .preload = preload,
                        .restore_files = restore_files, .extra = extra,
                        .reloc = reloc};
+}
+
+void restart_carry_job_options(struct opts *o, const struct filem_meta *m)
+{
+    /* --ckpt-local: a path, or "none"; "default" (each node's own cache) is what the restarted
+     * job does anyway. --preload with "none" was refused above for the command line's. */
+    const char *lc = filem_meta_get(m, "ckpt.local");
+    if (!o->local_given && lc && (lc[0] == '/' || (!strcmp(lc, "none") && !o->preload))) {
+        static char keep[PATH_MAX];
+        snprintf(keep, sizeof keep, "%s", lc);
+        o->local = keep;
+        setenv("REVIVE_LOCAL_DIR", keep, 1); /* the restarted job's own snapshots */
+    }
+    /* --ckpt-save-shared as the job's option, not one snapshot's ckpt-mpirun --save-shared
+     * (ckpt.save_shared says either) */
+    const char *ss = filem_meta_get(m, "ckpt.save_shared.job");
+    if (ss && !strcmp(ss, "1") && !getenv("REVIVE_SAVE_SHARED"))
+        setenv("REVIVE_SAVE_SHARED", "1", 1);
+    /* --ckpt-save-files: the same files, where --relocate moves them (the job's files are
+     * there now) */
+    const char *jsf = filem_meta_get(m, "ckpt.save_files");
+    if (jsf && *jsf && !getenv("REVIVE_SAVE_FILES")) {
+        static char list[2 * PATH_MAX + 8192];
+        setenv("REVIVE_SAVE_FILES",
+               restart_relocated_list(jsf, &o->reloc, list, sizeof list) == 0 ? list : jsf, 1);
+    }
 }

@@ -3,7 +3,10 @@
  *   abort   rank 1 calls MPI_Abort(MPI_COMM_WORLD, 7) while the others wait in MPI_Recv
  *   exit    every rank finalizes; rank 1 then exits with status 3, the others with 0
  *   wait    each rank writes its pid to DIR/pid.RANK, rank 0 creates DIR/ready once all have,
- *           then all loop in Allreduce + sleep for up to 60 s (until a signal ends the job) */
+ *           then all loop in Allreduce + sleep for up to 60 s (until a signal ends the job)
+ *   env     each rank prints one line: its rank, the job's size, its host, its working
+ *           directory, LOPT_A and LOPT_B from its environment and its own arguments (what the
+ *           launcher's options gave it: launch_opts.sh compares it with a native run) */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +53,19 @@ int main(int argc, char **argv)
             usleep(10000);
         }
         printf("rank %d: not stopped by the signal\n", rank);
+    } else if (strcmp(mode, "env") == 0) {
+        char host[256] = "?", cwd[4096] = "?", line[8192];
+        gethostname(host, sizeof host - 1);
+        if (!getcwd(cwd, sizeof cwd))
+            snprintf(cwd, sizeof cwd, "?");
+        const char *a = getenv("LOPT_A"), *b = getenv("LOPT_B");
+        int len = snprintf(line, sizeof line, "rank %d of %d on %s in %s: LOPT_A=%s LOPT_B=%s args:",
+                           rank, size, host, cwd, a ? a : "(unset)", b ? b : "(unset)");
+        for (int i = 2; i < argc && len > 0 && (size_t)len < sizeof line; i++)
+            len += snprintf(line + len, sizeof line - (size_t)len, " %s", argv[i]);
+        printf("%s\n", line); /* one write: the ranks' lines do not mix */
     } else {
-        fprintf(stderr, "usage: launchprog output|abort|exit|wait DIR\n");
+        fprintf(stderr, "usage: launchprog output|abort|exit|wait DIR|env [ARGS]\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     MPI_Finalize();

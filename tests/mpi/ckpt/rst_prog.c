@@ -14,7 +14,9 @@
  * original's, so the concatenation of a chain's outputs equals one uninterrupted run's. After a
  * restart each rank prints "restarted" lines to stderr with its generation. With RST_PROG_SIGNALS=1
  * in its environment a rank ignores SIGUSR2 and handles SIGURG (one line "rank R: SIGURG handled"
- * to stderr), as a program may: a restarted rank must keep both (sig_status.sh).
+ * to stderr), as a program may: a restarted rank must keep both (sig_status.sh). With
+ * RST_PROG_WTIME=1 rank 0 also prints "wtime STEP: SECONDS" (MPI_Wtime after the step's line) to
+ * stderr at each step (wtime_restart.sh: what MPI_Wtime says across a restart).
  *
  * What the state covers: a split communicator, a Cartesian one made with reorder, a
  * communicator made from a group that was freed since (an ancestor), a dup with a name and an
@@ -336,10 +338,16 @@ int main(int argc, char **argv)
     if (pthread_create(&tk, NULL, ticker, NULL))
         rst_die("pthread_create");
     int (*generation)(void) = (__typeof__(generation))dlsym(RTLD_DEFAULT, "pml_restart_generation");
+    const char *wt = getenv("RST_PROG_WTIME");
+    int wtime_lines = wt && !strcmp(wt, "1") && rank == 0; /* read once: kept in the image */
     for (int s = 0; s < steps; s++) {
         long total = step(s);
         if (rank == 0)
             printf("step %d: %ld\n", s, total);
+        if (wtime_lines) {
+            fflush(stdout);
+            fprintf(stderr, "wtime %d: %.3f\n", s, MPI_Wtime());
+        }
         if (sleep_ms && (!pace || access(pace, F_OK) == 0))
             usleep((useconds_t)sleep_ms * 1000);
         for (int c = 0; c < nckpt; c++) {
