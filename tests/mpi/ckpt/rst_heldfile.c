@@ -51,8 +51,10 @@ int main(int argc, char **argv)
         snprintf(rec, sizeof rec, "rank %d step %d", r.me, s);
         rec[REC - 1] = '\n';
         struct stat a, b;
-        if (write(fl, line, (size_t)len) != len || write(fs, rec, REC) != REC ||
-            lseek(fs, (off_t)(r.np - 1) * REC, SEEK_CUR) < 0 || fstat(fl, &a) || fstat(fs, &b)) {
+        int bad = write(fl, line, (size_t)len) != len || write(fs, rec, REC) != REC ||
+                  lseek(fs, (off_t)(r.np - 1) * REC, SEEK_CUR) < 0;
+        MPI_Barrier(MPI_COMM_WORLD); /* every rank's record of the step written: one size for all */
+        if (bad || fstat(fl, &a) || fstat(fs, &b)) {
             fprintf(stderr, "rst_heldfile: rank %d step %d: %s\n", r.me, s, strerror(errno));
             MPI_Abort(MPI_COMM_WORLD, 3);
         }
