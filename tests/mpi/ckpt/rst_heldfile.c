@@ -58,6 +58,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "rst_heldfile: rank %d step %d: %s\n", r.me, s, strerror(errno));
             MPI_Abort(MPI_COMM_WORLD, 3);
         }
+        MPI_Barrier(MPI_COMM_WORLD); /* and no rank writes the next step's before every one looked */
         rst_step_sum(&r, s, (long long)a.st_size * 1000 + (long long)b.st_size);
     }
     close(fl);
