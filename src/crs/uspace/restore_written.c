@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Whether [off, off+len) of fd reads as zeros (buf: CRS_CHUNK_MAX bytes). */
@@ -93,6 +94,21 @@ fail:
     return -EIO;
 }
 
+/* flock(LOCK_EX) on fd, waiting at most 2 s: a lock another process holds for good (a live
+ * process's own flock on its log) must not hold the restart; without it the compare and write go
+ * on unlocked (ranks sharing the file write the same bytes). */
+static void lock_for_a_while(int fd, const char *path)
+{
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    for (int k = 0; k < 200; k++) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+            return;
+        nanosleep(&pause, NULL);
+    }
+    revive_log_warn("%s is locked (flock) by another process for more than 2 s: compared with the "
+                    "image and written back without the lock", path);
+}
+
 int crs_restore_written(struct crs_restore *r, size_t i)
 {
     const struct crs_rec_fobj *f = &r->img->fobjs[i];
@@ -124,7 +140,7 @@ int crs_restore_written(struct crs_restore *r, size_t i)
     char *mine = malloc(CRS_CHUNK_MAX), *theirs = malloc(CRS_CHUNK_MAX);
     int e = !mine || !theirs ? -ENOMEM : 0;
     if (!e) {
-        flock(fd, LOCK_EX);   /* a rank sharing it compares once this one has written it */
+        lock_for_a_while(fd, path);   /* a rank sharing it compares once this one has written it */
         if (!readable || !holds(r, f, fd, mine, theirs)) {
             e = put_back(r, f, fd, mine, path);
             if (!e)
