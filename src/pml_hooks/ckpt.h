@@ -505,6 +505,10 @@ enum pml_rq_mode { PML_MODE_STD = 0, PML_MODE_BUF, PML_MODE_SYNC, PML_MODE_READY
 #define PML_RQ_FREED 16u    /* the application freed it while active: Revive completes it */
 #define PML_RQ_PENDING 32u  /* on the pending list */
 #define PML_RQ_NOCOUNT 64u  /* its message was counted already (drain buffer, matched probe) */
+/* a synchronous send whose message the receiver's drain took before its application matched it:
+ * complete for the lower half (real: null, or a persistent one's template), not for the
+ * application until the receiver's notice comes (owed.c; st holds the status) */
+#define PML_RQ_OWED 128u
 /* holds: the layer's references a pending receive took when the program freed its datatype or
  * communicator (pml_rq_hold_locked), given back when it completes (a restart posts it again with
  * them, then frees them in the fresh library as the program did) */
@@ -614,9 +618,11 @@ extern uint32_t pml_rq_npcoll;             /* persistent collective requests tha
 uintptr_t pml_rq_wrap_pcoll(uintptr_t real, uintptr_t vcomm);
 /* Whether an array may hold a request the layer completes itself (a pair, a persistent
  * collective, a generalized request): one load each, the steady state's only cost. */
+extern uint32_t pml_rq_nowed;
 static inline int pml_rq_special(void)
 {
-    return pml_rq_npairs || pml_rq_npcoll || __atomic_load_n(&pml_rq_ngreq, __ATOMIC_RELAXED);
+    return pml_rq_npairs || pml_rq_npcoll || __atomic_load_n(&pml_rq_ngreq, __ATOMIC_RELAXED) ||
+           __atomic_load_n(&pml_rq_nowed, __ATOMIC_RELAXED);
 }
 /* ---- generalized requests (pairs.c) ----------------------------------------------------------
  * MPI_Grequest_start's request is an entry of the table (PML_RQ_GREQ, real the lower null
@@ -655,6 +661,10 @@ struct pml_dmsg {
     uint64_t bytes;
     uint64_t order;          /* arrival order */
     unsigned char *data;
+    uint32_t fresh;          /* drained by this epoch's drain (owed.c looks at these) */
+    uint32_t owes;           /* its send was synchronous: the sender waits for a notice */
+    int owed_to;             /* the sender's world rank */
+    uint64_t owed_id;        /* the sender's id of its request (owed.c) */
 };
 extern struct pml_dmsg *pml_dbuf_head, *pml_dbuf_tail;
 extern volatile uint32_t pml_dbuf_n;   /* unclaimed messages in the buffer */
@@ -671,9 +681,33 @@ int pml_dbuf_irecv(struct pml_req *r, void *buf, int count, uintptr_t dtype, int
 /* The drain itself (agent thread, gate closed). 0 or -errno with a message. */
 int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen);
 
+/* ---- synchronous sends the drain completed too early (owed.c) -------------------------------
+ * A synchronous send completes only once the receiving application matched it (MPI 3.4): one
+ * the receiver's drain took into its buffer completed in the lower half before that. The drain
+ * notes every send it completes (pml_owed_note); after its barrier the ranks exchange their
+ * notes and the counts of messages each drained, which tell, by the non-overtaking order of a
+ * (sender, receiver, communicator, tag), which drained messages were synchronous sends: such a
+ * send becomes PML_RQ_OWED again for the application, such a message owes its sender a notice,
+ * sent on the private communicator when the application receives it (pml_dbuf_deliver). The
+ * design in docs/mpi.md ("Synchronous sends at a global snapshot"). */
+void pml_owed_reset(void);                     /* the drain begins */
+void pml_owed_note(struct pml_req *r, int freed); /* the drain completed send r */
+int pml_owed_settle(double deadline, char *err, size_t errlen); /* after the drain's barrier */
+void pml_owed_notify(struct pml_dmsg *m);      /* the application received drained message m */
+void pml_owed_poll(void);                      /* notices that came: their requests DONE */
+/* The application's turn on an owed request (completion calls): 1 when it is DONE now. */
+static inline int pml_owed_progress(struct pml_req *r)
+{
+    pml_owed_poll();
+    return !(r->flags & PML_RQ_OWED);
+}
+/* The application freed an owed request: dropped when its notice comes. */
+void pml_owed_free(struct pml_req *r);
+
 /* ---- the exchanges among ranks during an epoch (drain_xchg.c) ------------------------------ */
 enum { PML_XCHG_COUNTS, PML_XCHG_DRAINED, PML_XCHG_SETTLED, PML_XCHG_KEYCOUNTS, PML_XCHG_KEYS,
-       PML_XCHG_LOCKEDCOUNTS, PML_XCHG_LOCKED, PML_XCHG_PHASES };
+       PML_XCHG_LOCKEDCOUNTS, PML_XCHG_LOCKED, PML_XCHG_OWEDCOUNTS, PML_XCHG_OWED,
+       PML_XCHG_PHASES };
 /* Agent thread, gate closed: every rank sends out[j] to rank j and gets in[j] from each rank j
  * (in[self] = out[self]); with out and in NULL, a barrier. `what` names the step in messages.
  * 0; -ECANCELED when the coordinator aborted the epoch meanwhile (the rank leaves at once),

@@ -105,6 +105,9 @@ int pml_dbuf_deliver(struct pml_dmsg *m, void *buf, int count, uintptr_t dtype, 
     ls.MPI_ERROR = rc;
     if (st && st != MPI_STATUS_IGNORE)
         *st = ls;
+    /* the application matched it: a synchronous sender waiting for that hears of it (owed.c) */
+    if (m->owes)
+        pml_owed_notify(m);
     free(m->data);
     free(m);
     return rc;
@@ -141,6 +144,8 @@ struct drain_run {
 /* Revive completed it: the application sees it complete with this status. */
 static void complete_by_revive(struct pml_req *r, MPI_Request real, const MPI_Status *ls, struct drain_run *d)
 {
+    if (r->kind == PML_RQ_SEND) /* was its message matched, or drained? (owed.c) */
+        pml_owed_note(r, (r->flags & PML_RQ_FREED) != 0);
     r->real = PML_H(real);
     if (r->v)
         pml_vh_of(r->v)->real = r->real;
@@ -238,6 +243,7 @@ static int probe_comm(struct pml_comm *c, struct drain_run *d, double deadline)
         m->tag = ms.MPI_TAG;
         m->bytes = (uint64_t)n;
         m->data = data;
+        m->fresh = 1;
         dbuf_append(m);
         pml_count_add(&pml_received, 1);
         d->msgs++;
@@ -314,6 +320,7 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
     free(counts);
     if (e)
         return e;
+    pml_owed_reset();
     drain_matched(&d);
     uint32_t idle = 0; /* turns that found nothing: with REVIVE_MPI_YIELD_WHEN_IDLE, not spun */
     for (;;) {
@@ -347,6 +354,10 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
     /* everybody's sends complete only with the receivers' progress: keep it going until every
      * rank is done */
     e = pml_xchg(PML_XCHG_DRAINED, NULL, NULL, deadline, "drain: the final barrier", err, errlen);
+    if (e)
+        return e;
+    /* which synchronous sends it completed before their receive (owed.c) */
+    e = pml_owed_settle(deadline, err, errlen);
     if (e)
         return e;
     st->sent = sum_sent();

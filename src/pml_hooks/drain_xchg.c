@@ -20,7 +20,7 @@
 
 /* Tags stay below 32767, the least upper bound MPI allows (MPI_TAG_UB). */
 #define XCHG_TAG_BASE 1000
-#define XCHG_EPOCHS 4096
+#define XCHG_EPOCHS 3000 /* 1000 + 3000 * PML_XCHG_PHASES stays below 32000 (owed.c's tag) */
 #define XCHG_PURGE 64   /* epochs looked back for messages left behind */
 
 static uint32_t last_epoch; /* the epoch of this rank's last exchange */

@@ -81,7 +81,9 @@ int pml_pairs_progress(int n, const MPI_Request *v)
         struct pml_req *r = pml_rq_of(PML_H(v[i]));
         if (!r || !(r->flags & PML_RQ_ACTIVE))
             continue;
-        if (r->kind == PML_RQ_PAIR)
+        if (r->flags & PML_RQ_OWED)
+            waiting |= !pml_owed_progress(r); /* a synchronous send the drain took (owed.c) */
+        else if (r->kind == PML_RQ_PAIR)
             waiting |= !pml_pair_progress(r);
         else if (r->kind == PML_RQ_PCOLL)
             waiting |= !pml_pcoll_progress(r);

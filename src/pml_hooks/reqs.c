@@ -271,11 +271,14 @@ int pml_rq_wait(struct pml_req *r, MPI_Status *st, struct pml_slot *t, uint32_t 
             pml_pair_progress(r);
         else if (r->kind == PML_RQ_GREQ)
             pml_greq_progress(r);
+        else if (__builtin_expect(r->flags & PML_RQ_OWED, 0))
+            pml_owed_progress(r);
         if (r->flags & PML_RQ_DONE) {
             rc = take_done(r, st);
             break;
         }
-        if (r->kind == PML_RQ_PAIR || r->kind == PML_RQ_GREQ) { /* tested above */
+        if (r->kind == PML_RQ_PAIR || r->kind == PML_RQ_GREQ || (r->flags & PML_RQ_OWED)) {
+            /* tested above */
             if (r->kind == PML_RQ_GREQ)
                 pml_greq_poke();
             pml_rq_turn_end(1, t, fid);
@@ -369,6 +372,8 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
         pml_pair_progress(r);
     else if (r && r->kind == PML_RQ_GREQ)
         pml_greq_progress(r);
+    else if (r && (r->flags & PML_RQ_OWED))
+        pml_owed_progress(r);
     if (!r || !(r->flags & PML_RQ_ACTIVE)) {
         MPI_Request real = (MPI_Request)pml_v2r(PML_H(*request));
         rc = pml_L.MPI_Test(&real, flag, status);
@@ -378,7 +383,7 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
         *flag = 1;
         rc = take_done(r, status);
         finish(r, request);
-    } else if (r->kind == PML_RQ_PAIR || r->kind == PML_RQ_GREQ) {
+    } else if (r->kind == PML_RQ_PAIR || r->kind == PML_RQ_GREQ || (r->flags & PML_RQ_OWED)) {
         *flag = 0;
         if (r->kind == PML_RQ_GREQ)
             pml_greq_poke();
@@ -410,7 +415,8 @@ static void reals_of(int n, const MPI_Request *v, MPI_Request *real)
         if (!r)
             real[i] = (MPI_Request)pml_v2r(PML_H(v[i]));
         else /* (a persistent collective is tested alone: pml_pcoll_progress) */
-            real[i] = (r->flags & PML_RQ_DONE) || r->kind == PML_RQ_PCOLL ? null : (MPI_Request)r->real;
+            real[i] = (r->flags & (PML_RQ_DONE | PML_RQ_OWED)) || r->kind == PML_RQ_PCOLL
+                          ? null : (MPI_Request)r->real;
     }
 }
 
@@ -699,6 +705,9 @@ int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
     if (r && r->kind == PML_RQ_PAIR && (r->flags & PML_RQ_ACTIVE) && !pml_pair_progress(r)) {
         *flag = 0;
         rc = MPI_SUCCESS;
+    } else if (r && (r->flags & PML_RQ_OWED) && !pml_owed_progress(r)) {
+        *flag = 0; /* its receiver has not matched it yet (owed.c) */
+        rc = MPI_SUCCESS;
     } else if (r && (r->flags & PML_RQ_DONE)) {
         *flag = 1;
         if (status != MPI_STATUS_IGNORE)
@@ -730,6 +739,10 @@ int MPI_Cancel(MPI_Request *request)
             pml_pair_cancel(r);
     } else if (r->kind == PML_RQ_GREQ) {
         rc = pml_greq_cancel(r); /* complete or not, the program's cancel_fn decides */
+    } else if (r->flags & PML_RQ_OWED) {
+        /* its message is in the receiver's drain buffer: the cancel fails (MPI allows it), and
+         * the request completes, not cancelled, once the receiver matches the message */
+        r->flags |= PML_RQ_CANCEL;
     } else if (!(r->flags & PML_RQ_DONE)) {
         /* completed by Revive: too late to cancel, as for a request MPI completed */
         r->flags |= PML_RQ_CANCEL;
@@ -760,12 +773,14 @@ int MPI_Request_free(MPI_Request *request)
     } else if (r->kind == PML_RQ_PAIR && (r->flags & PML_RQ_ACTIVE) && !(r->flags & PML_RQ_DONE)) {
         pml_pair_free(r); /* its halves are completed and freed as any request freed while active */
         *request = MPI_REQUEST_NULL;
-    } else if ((r->flags & PML_RQ_ACTIVE) && !(r->flags & PML_RQ_DONE)) {
+    } else if ((r->flags & PML_RQ_ACTIVE) && !(r->flags & (PML_RQ_DONE | PML_RQ_OWED))) {
         /* still running: Revive keeps it (the drain needs it) and frees it once complete */
         r->flags |= PML_RQ_FREED;
         pml_rq_nfreed++;
         *request = MPI_REQUEST_NULL;
     } else {
+        if (r->flags & PML_RQ_OWED)
+            pml_owed_free(r); /* complete for the lower half: nothing left to wait for */
         if (r->flags & PML_RQ_DONE) {
             r->flags &= (uint16_t)~PML_RQ_DONE;
             pml_rq_ndone--;

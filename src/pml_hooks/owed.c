@@ -1,0 +1,399 @@
+/* Synchronous sends the drain completed too early (campaign-failures.md #36). The drain takes
+ * every message in flight into the receiver's drain buffer; receiving it in the lower half
+ * completes the sender's MPI_Issend (MPI_Ssend, a started MPI_Ssend_init) although the receiving
+ * application has not matched it, which MPI 3.4 forbids and NBX (MPI_Issend, then MPI_Ibarrier
+ * once they complete) relies on. Here:
+ *   - the drain notes every send it completes (pml_owed_note), in posting order;
+ *   - after its barrier every rank gives every other its notes on the (receiver, communicator,
+ *     tag) where it has a synchronous send, and the count of messages it drained per (sender,
+ *     communicator, tag) (pml_owed_settle, an all-gather of the epoch's exchanges). Messages of a
+ *     sender on one (communicator, tag) do not overtake each other: the k a receiver drained are
+ *     the last k the sender sent there, so the last k of its noted sends there (the others the
+ *     receiving application had matched). A synchronous one of those becomes PML_RQ_OWED (not
+ *     complete for the application, its status kept), its drained message owes a notice;
+ *   - the receiving application's receive of such a message (pml_dbuf_deliver: Recv, Irecv,
+ *     Mrecv after a probe, Sendrecv...) sends the notice, the request's id, to the sender on the
+ *     layer's private communicator (to itself: no message); the sender's completion calls take
+ *     notices (pml_owed_poll) and make the request DONE;
+ *   - notices in flight at a later epoch are received in its settle (the counts each rank sent
+ *     are in the exchange), so none is lost across a restart: the owed request and the owing
+ *     message are in the images, and the notice goes over the fresh private communicator.
+ * Nothing of this runs without a snapshot: no send pays anything (the drain notes the sends it
+ * completes; the completion calls ask pml_rq_nowed, one load, with the pairs').
+ * The design, and what it cannot tell, in docs/mpi.md ("Synchronous sends at a global snapshot"). */
+#define _GNU_SOURCE
+#define REVIVE_LOG_SUBSYS "mpi"
+#include "pml_hooks/ckpt.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+
+/* The notice's tag on the private communicator: above every tag of the epoch's exchanges
+ * (drain_xchg.c), below MPI_TAG_UB's least bound. */
+#define OWED_TAG 32001
+
+/* The words of one entry of the settle's all-gather. */
+enum { E_KIND, E_SENDER, E_RECEIVER, E_CID, E_TAG, E_VAL, E_WORDS };
+enum { K_SEND = 1, /* a send the drain completed: val = sync | order << 1 */
+       K_DRAINED,  /* messages drained from sender on (cid, tag): val = how many */
+       K_NOTICES }; /* notices sent from sender to receiver so far: val = how many */
+
+struct note {
+    uint64_t order, cid;
+    int dest, tag, sync;
+    struct pml_req *r; /* NULL: the program had freed it */
+};
+static struct note *notes;
+static size_t nnotes, capnotes;
+
+struct owed {
+    struct pml_req *r;
+    uint64_t id;
+};
+static struct owed *owed;
+static size_t nowed_cap;
+uint32_t pml_rq_nowed;
+
+static uint64_t *notices_sent, *notices_got; /* per world rank, since MPI_Init */
+static pthread_mutex_t owed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static MPI_Datatype u64(void)
+{
+    return (MPI_Datatype)pml_v2r(PML_H(MPI_UINT64_T));
+}
+
+static int counters(void)
+{
+    if (notices_sent)
+        return 0;
+    notices_sent = calloc((size_t)pml_world_size, sizeof *notices_sent);
+    notices_got = calloc((size_t)pml_world_size, sizeof *notices_got);
+    return notices_sent && notices_got ? 0 : -ENOMEM;
+}
+
+static int world_of(const struct pml_comm *c, int rank)
+{
+    if (!c || rank < 0)
+        return -1;
+    int w = c->wmap ? (rank < c->nmap ? c->wmap[rank] : -1) : rank;
+    return w < pml_world_size ? w : -1;
+}
+
+void pml_owed_note(struct pml_req *r, int freed)
+{
+    int dest = world_of(r->comm, r->peer);
+    if (dest < 0)
+        return;
+    if (nnotes == capnotes) {
+        size_t cap = capnotes ? 2 * capnotes : 64;
+        struct note *n = realloc(notes, cap * sizeof *n);
+        if (!n)
+            pml_fatal("out of memory noting the drain's sends");
+        notes = n;
+        capnotes = cap;
+    }
+    notes[nnotes++] = (struct note){ r->order, r->comm->cid, dest, r->tag,
+                                     r->mode == PML_MODE_SYNC, freed ? NULL : r };
+}
+
+static int by_order(const void *a, const void *b)
+{
+    const struct note *x = a, *y = b;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int same_key(const struct note *a, const struct note *b)
+{
+    return a->dest == b->dest && a->cid == b->cid && a->tag == b->tag;
+}
+
+/* With owed_lock held: the notice for id came; its request is complete for the application. */
+static void take(uint64_t id)
+{
+    for (size_t i = 0; i < pml_rq_nowed; i++) {
+        if (owed[i].id != id)
+            continue;
+        struct pml_req *r = owed[i].r;
+        owed[i] = owed[pml_rq_nowed - 1];
+        __atomic_sub_fetch(&pml_rq_nowed, 1, __ATOMIC_RELAXED);
+        pml_rq_ndone++;
+        /* one store: a thread looking sees it owed or done, never neither */
+        __atomic_store_n(&r->flags, (uint16_t)((r->flags & ~PML_RQ_OWED) | PML_RQ_DONE),
+                         __ATOMIC_RELEASE);
+        return;
+    }
+    /* the program freed it meanwhile (pml_owed_free): nothing waits */
+}
+
+static void make_owed(struct pml_req *r)
+{
+    if (pml_rq_nowed == nowed_cap) {
+        size_t cap = nowed_cap ? 2 * nowed_cap : 16;
+        struct owed *o = realloc(owed, cap * sizeof *o);
+        if (!o)
+            pml_fatal("out of memory keeping the owed synchronous sends");
+        owed = o;
+        nowed_cap = cap;
+    }
+    owed[pml_rq_nowed] = (struct owed){ r, r->order };
+    __atomic_add_fetch(&pml_rq_nowed, 1, __ATOMIC_RELAXED);
+    if (r->flags & PML_RQ_DONE)
+        pml_rq_ndone--;
+    r->flags = (uint16_t)((r->flags & ~PML_RQ_DONE) | PML_RQ_OWED | PML_RQ_ACTIVE);
+}
+
+void pml_owed_free(struct pml_req *r)
+{
+    pthread_mutex_lock(&owed_lock);
+    for (size_t i = 0; i < pml_rq_nowed; i++)
+        if (owed[i].r == r) {
+            owed[i] = owed[pml_rq_nowed - 1];
+            __atomic_sub_fetch(&pml_rq_nowed, 1, __ATOMIC_RELAXED);
+            break;
+        }
+    r->flags &= (uint16_t)~(PML_RQ_OWED | PML_RQ_ACTIVE);
+    pthread_mutex_unlock(&owed_lock);
+}
+
+/* Receives one notice from src (its envelope probed). */
+static void receive_notice(MPI_Comm pw, int src)
+{
+    uint64_t id = 0;
+    pml_L.MPI_Recv(&id, 1, u64(), src, OWED_TAG, pw, MPI_STATUS_IGNORE);
+    notices_got[src]++;
+    take(id);
+}
+
+void pml_owed_poll(void)
+{
+    if (!__atomic_load_n(&pml_rq_nowed, __ATOMIC_RELAXED))
+        return;
+    if (pthread_mutex_trylock(&owed_lock))
+        return; /* another thread takes them */
+    MPI_Comm pw = (MPI_Comm)pml_private_world;
+    for (;;) {
+        int flag = 0;
+        MPI_Status s;
+        if (pml_L.MPI_Iprobe(MPI_ANY_SOURCE, OWED_TAG, pw, &flag, &s) != MPI_SUCCESS || !flag)
+            break;
+        receive_notice(pw, s.MPI_SOURCE);
+    }
+    pthread_mutex_unlock(&owed_lock);
+}
+
+void pml_owed_notify(struct pml_dmsg *m)
+{
+    if (!m->owes)
+        return;
+    m->owes = 0;
+    if (m->owed_to == pml_world_rank) { /* its own synchronous send: no message */
+        pthread_mutex_lock(&owed_lock);
+        take(m->owed_id);
+        pthread_mutex_unlock(&owed_lock);
+        return;
+    }
+    /* 8 bytes: eager in every transport, the send returns at once */
+    pml_L.MPI_Send(&m->owed_id, 1, u64(), m->owed_to, OWED_TAG, (MPI_Comm)pml_private_world);
+    __atomic_add_fetch(&notices_sent[m->owed_to], 1, __ATOMIC_RELAXED);
+}
+
+/* The receiver's side: its fresh messages from `sender` on (cid, tag) in arrival order, matched
+ * from the end with the sender's noted sends there (entries e[0..ne) of kind K_SEND). */
+static void mark_owing(const uint64_t *all, long nent, struct pml_dmsg *first)
+{
+    int sender = -1;
+    uint64_t cid = first->comm->cid;
+    int tag = first->tag;
+    sender = world_of(first->comm, first->source);
+    size_t k = 0, n = 0;
+    for (struct pml_dmsg *m = first; m; m = m->next)
+        if (m->fresh == 1 && m->comm && m->comm->cid == cid && m->tag == tag &&
+            world_of(m->comm, m->source) == sender)
+            k++;
+    for (long i = 0; i < nent; i++) {
+        const uint64_t *e = all + i * E_WORDS;
+        if (e[E_KIND] == K_SEND && (int)e[E_SENDER] == sender && (int)e[E_RECEIVER] == pml_world_rank &&
+            e[E_CID] == cid && (int)(uint32_t)e[E_TAG] == tag)
+            n++;
+    }
+    /* drained message j is the sender's noted send j + n - k (when there is one) */
+    size_t j = 0;
+    for (struct pml_dmsg *m = first; m; m = m->next) {
+        if (m->fresh != 1 || !m->comm || m->comm->cid != cid || m->tag != tag ||
+            world_of(m->comm, m->source) != sender)
+            continue;
+        m->fresh = 2; /* looked at */
+        if (j + n >= k) {
+            size_t want = j + n - k, at = 0;
+            for (long i = 0; i < nent; i++) {
+                const uint64_t *e = all + i * E_WORDS;
+                if (e[E_KIND] != K_SEND || (int)e[E_SENDER] != sender ||
+                    (int)e[E_RECEIVER] != pml_world_rank || e[E_CID] != cid ||
+                    (int)(uint32_t)e[E_TAG] != tag)
+                    continue;
+                if (at++ == want) {
+                    if (e[E_VAL] & 1) {
+                        m->owes = 1;
+                        m->owed_to = sender;
+                        m->owed_id = e[E_VAL] >> 1;
+                    }
+                    break;
+                }
+            }
+        }
+        j++;
+    }
+}
+
+static void put(uint64_t **buf, size_t *n, size_t *cap, uint64_t kind, int s, int r, uint64_t cid,
+                int tag, uint64_t val)
+{
+    if (*n + E_WORDS > *cap) {
+        size_t c = *cap ? 2 * *cap : 16 * E_WORDS;
+        uint64_t *b = realloc(*buf, c * sizeof *b);
+        if (!b)
+            pml_fatal("out of memory for the drain's synchronous sends");
+        *buf = b;
+        *cap = c;
+    }
+    uint64_t *e = *buf + *n;
+    e[E_KIND] = kind;
+    e[E_SENDER] = (uint64_t)s;
+    e[E_RECEIVER] = (uint64_t)r;
+    e[E_CID] = cid;
+    e[E_TAG] = (uint32_t)tag;
+    e[E_VAL] = val;
+    *n += E_WORDS;
+}
+
+int pml_owed_settle(double deadline, char *err, size_t errlen)
+{
+    if (counters()) {
+        snprintf(err, errlen, "drain: out of memory for the synchronous sends' notices");
+        return -ENOMEM;
+    }
+    uint64_t *mine = NULL;
+    size_t nmine = 0, cap = 0;
+    qsort(notes, nnotes, sizeof *notes, by_order);
+    /* the sends on a (receiver, communicator, tag) where one of them was synchronous */
+    for (size_t i = 0; i < nnotes; i++) {
+        int any = 0;
+        for (size_t j = 0; j < nnotes && !any; j++)
+            any = notes[j].sync && same_key(&notes[i], &notes[j]);
+        if (any)
+            put(&mine, &nmine, &cap, K_SEND, pml_world_rank, notes[i].dest, notes[i].cid,
+                notes[i].tag, (uint64_t)notes[i].sync | notes[i].order << 1);
+    }
+    /* the messages this drain took, per (sender, communicator, tag) */
+    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next) {
+        if (m->fresh != 1 || !m->comm)
+            continue;
+        int s = world_of(m->comm, m->source);
+        uint64_t k = 0;
+        for (struct pml_dmsg *x = m; x; x = x->next)
+            if (x->fresh == 1 && x->comm && x->comm->cid == m->comm->cid && x->tag == m->tag &&
+                world_of(x->comm, x->source) == s) {
+                x->fresh = 3; /* counted */
+                k++;
+            }
+        put(&mine, &nmine, &cap, K_DRAINED, s, pml_world_rank, m->comm->cid, m->tag, k);
+    }
+    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next)
+        if (m->fresh == 3)
+            m->fresh = 1;
+    for (int w = 0; w < pml_world_size; w++)
+        if (notices_sent[w])
+            put(&mine, &nmine, &cap, K_NOTICES, pml_world_rank, w, 0, 0, notices_sent[w]);
+    uint64_t *all = NULL;
+    long nall = 0;
+    int e = pml_xchgv(PML_XCHG_OWEDCOUNTS, PML_XCHG_OWED, mine, (int)nmine, &all, &nall, deadline,
+                      "drain: the synchronous sends", err, errlen);
+    free(mine);
+    if (e)
+        return e;
+    long nent = nall / E_WORDS;
+    unsigned nowe = 0, nsend = 0;
+    /* the receiver's side */
+    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next)
+        if (m->fresh == 1 && m->comm)
+            mark_owing(all, nent, m);
+    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next) {
+        nowe += m->fresh && m->owes;
+        m->fresh = 0;
+    }
+    /* the sender's side: the last k of its noted sends on a key are the k its receiver drained */
+    pthread_mutex_lock(&owed_lock);
+    for (size_t i = 0; i < nnotes; i++) {
+        if (!notes[i].sync || !notes[i].r)
+            continue;
+        size_t n = 0, at = 0;
+        for (size_t j = 0; j < nnotes; j++)
+            if (same_key(&notes[i], &notes[j])) {
+                if (j < i)
+                    at++;
+                n++;
+            }
+        uint64_t k = 0;
+        for (long x = 0; x < nent; x++) {
+            const uint64_t *q = all + x * E_WORDS;
+            if (q[E_KIND] == K_DRAINED && (int)q[E_SENDER] == pml_world_rank &&
+                (int)q[E_RECEIVER] == notes[i].dest && q[E_CID] == notes[i].cid &&
+                (int)(uint32_t)q[E_TAG] == notes[i].tag)
+                k = q[E_VAL];
+        }
+        if (at + k >= n) {
+            make_owed(notes[i].r);
+            nsend++;
+        }
+    }
+    /* notices sent before the cut: every one received now (an image holds none in flight) */
+    MPI_Comm pw = (MPI_Comm)pml_private_world;
+    for (long x = 0; x < nent && !e; x++) {
+        const uint64_t *q = all + x * E_WORDS;
+        if (q[E_KIND] != K_NOTICES || (int)q[E_RECEIVER] != pml_world_rank)
+            continue;
+        int src = (int)q[E_SENDER];
+        uint32_t idle = 0;
+        while (notices_got[src] < q[E_VAL]) {
+            int flag = 0;
+            MPI_Status s;
+            if (pml_L.MPI_Iprobe(src, OWED_TAG, pw, &flag, &s) != MPI_SUCCESS) {
+                snprintf(err, errlen, "drain: the synchronous sends' notices: probe failed");
+                e = -EIO;
+                break;
+            }
+            if (flag) {
+                receive_notice(pw, src);
+                idle = 0;
+                continue;
+            }
+            if (revive_mono_s() > deadline) {
+                snprintf(err, errlen, "drain: %llu of %llu notices of rank %d's receives came"
+                         " within 60 s", (unsigned long long)notices_got[src],
+                         (unsigned long long)q[E_VAL], src);
+                e = -ETIMEDOUT;
+                break;
+            }
+            pml_idle_own(&idle);
+        }
+    }
+    pthread_mutex_unlock(&owed_lock);
+    free(all);
+    nnotes = 0;
+    if (nowe || nsend)
+        revive_log_info("rank %d: %u synchronous sends wait for their receive, %u drained"
+                        " messages owe their sender a notice", pml_world_rank, nsend, nowe);
+    return e;
+}
+
+void pml_owed_reset(void)
+{
+    nnotes = 0;
+    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next)
+        m->fresh = 0;
+}
