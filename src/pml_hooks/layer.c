@@ -513,6 +513,7 @@ static void resolve_table(void)
 static int init_lower(int *argc, char ***argv, int required, int *provided)
 {
     lower_load();
+    pml_sig_before_init(); /* what a fresh MPI_Init must find after a restart (sig_lib.c) */
     int lp = MPI_THREAD_SINGLE;
     int level = pml_rank_init_level(required);
     int rc = lower_init_thread(argc, argv, level, &lp);
@@ -574,6 +575,7 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
     static char what[sizeof lower_path + 64];
     snprintf(what, sizeof what, "loading the fresh MPI library (%s)", lower_path);
     int watched = pml_watch_begin(120, what) == 0;
+    pml_sig_before_reinit();
     reloading = 1;
     lower_load();
     reloading = 0;
@@ -583,6 +585,7 @@ int pml_lower_reload(char **envp, char *err, size_t errlen)
     pml_mpit_reload();
     int provided = MPI_THREAD_SINGLE;
     int rc = lower_init_thread(NULL, NULL, init_level, &provided);
+    pml_sig_after_reinit(); /* before the guard's rearm: SIGSEGV is the guard's */
     pthread_sigmask(SIG_SETMASK, &mask, NULL);
     if (rc != MPI_SUCCESS) {
         snprintf(err, errlen, "the fresh %s failed to initialise (error %d)", FLAVOR_NAME, rc);

@@ -418,6 +418,20 @@ void pml_guard_upper(const void *upper_base);
 void pml_guard_lower_gone(int (*is_upper)(uint64_t));
 void pml_guard_rearm(void);
 
+/* The signal actions of a restarted rank (sig_lib.c): before_init, at the first MPI_Init before
+ * the lower one runs, notes the actions it finds; at a restart, captured (the restart hook, before
+ * lower_reset.c's pml_ldso_forget) notes which actions were the dead library's handlers (is_upper:
+ * whether an address is the application's), lower_gone (after it) gives those the actions the
+ * first MPI_Init found; around the fresh MPI_Init (pml_lower_reload, the checkpoint agent's
+ * thread), before_reinit notes the agent's alternate signal stack and after_reinit puts back
+ * every other action as at the capture (the fresh library's handlers stay in the dead one's
+ * place) and the agent's stack. SIGSEGV is upper_guard.c's. */
+void pml_sig_before_init(void);
+void pml_sig_captured(int (*is_upper)(uint64_t));
+void pml_sig_lower_gone(void);
+void pml_sig_before_reinit(void);
+void pml_sig_after_reinit(void);
+
 /* What the lower half's attribute callbacks get as extra state for a keyval the layer made
  * (layer.c for C, fortran_paths.c for Fortran): the application's functions and extra state and
  * the virtual keyval. lang says which convention the functions follow. */

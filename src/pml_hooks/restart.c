@@ -374,6 +374,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
             hook_failed = 1;
         else if (restart_fault(REVIVE_FAULT_mpi_restore_hold))
             hold_in_restore();
+        pml_sig_captured(is_upper); /* before pml_ldso_forget sets the dead handlers' default */
         int e = pml_ldso_forget(err, sizeof err);
         if (e) {
             snprintf(hook_err, sizeof hook_err, "the dead MPI library cannot be made harmless: %s", err);
@@ -387,6 +388,7 @@ static int hook(void *arg, enum crs_hook_event ev, int status)
         pml_fd_upper_renew();   /* before the fresh MPI library opens anything */
         retag_threads();
         pml_guard_lower_gone(is_upper);
+        pml_sig_lower_gone();
         pml_lower_restoring(0);
         pml_lower_forget_kept();
         /* The agent did not take this image, so it does not know its descriptors are gone (their

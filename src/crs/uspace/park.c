@@ -121,6 +121,8 @@ static int park_here_mask(const void *mask)
     }
     while (atomic_load(&crs_park_release_gen) == gen)
         crs_park_futex_wait(&crs_park_release_gen, gen, -1);
+    if (r != 0)
+        crs_thread_altstack_check();
     /* After a restart: the signals queued to this thread alone that only it
      * may queue again with their sender (the restart left them to us). */
     if (r != 0)

@@ -90,6 +90,10 @@ void crs_thread_describe(struct crs_rec_thread *rec);
 /* After a restart: puts the calling thread's kernel-side state back and fixes
  * glibc's cached tid when ids changed. */
 void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_restart_info *info);
+/* After a restart, once the restore is over (its memory steps and hooks): the calling thread's
+ * alternate signal stack, when it lies where nothing is mapped (memory the image left out),
+ * replaced by a fresh one of its size (park_thread.c). */
+void crs_thread_altstack_check(void);
 
 /* Restart bookkeeping for the checkpoint thread: waits until all `n` parked
  * threads have reinstated themselves. */

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
@@ -152,6 +153,46 @@ static void set_caps(const struct crs_rec_thread *rec, const struct crs_restart_
         prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
+/* 1 when every page of the thread's alternate signal stack is mapped (mincore: no write, the
+ * thread may be parked on that stack). A stack in memory the image left out (a capture filter's:
+ * the MPI layer's lower half, where UCX gives the thread that loads it one) is gone after a
+ * restart, and the first signal with SA_ONSTACK would kill the process there (diffrev50 R-M2). */
+static int altstack_mapped(uint64_t sp, uint64_t size)
+{
+    unsigned char vec[256];
+    uint64_t lo = sp & ~4095ull, hi = (sp + size + 4095) & ~4095ull;
+    while (lo < hi) {
+        uint64_t n = (hi - lo) / 4096 < sizeof vec ? hi - lo : sizeof vec * 4096ull;
+        if (mincore((void *)lo, n, vec) != 0)
+            return 0;
+        lo += n;
+    }
+    return 1;
+}
+
+/* A fresh stack of the same size in the gone one's place (the thread had one: a handler with
+ * SA_ONSTACK, a stack overflow's SIGSEGV among them, runs on it as before). */
+static void altstack_fresh(stack_t *ss)
+{
+    void *p = mmap(NULL, ss->ss_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        ss->ss_flags = SS_DISABLE; /* none rather than one that kills */
+        return;
+    }
+    ss->ss_sp = p;
+}
+
+void crs_thread_altstack_check(void)
+{
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) != 0 || (ss.ss_flags & (SS_DISABLE | SS_ONSTACK)) || !ss.ss_size ||
+        altstack_mapped((uint64_t)ss.ss_sp, ss.ss_size))
+        return;
+    ss.ss_flags = 0;
+    altstack_fresh(&ss);
+    sigaltstack(&ss, NULL);
+}
+
 void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_restart_info *info)
 {
     if (info->ids_changed && crs_park_tid_offset) {
@@ -171,6 +212,8 @@ void crs_thread_reinstate(const struct crs_rec_thread *rec, const struct crs_res
     if (!(rec->altstack_flags & SS_DISABLE) && rec->altstack_size) {
         stack_t ss = { .ss_sp = (void *)rec->altstack_sp, .ss_size = rec->altstack_size,
                        .ss_flags = rec->altstack_flags };
+        if (!altstack_mapped(rec->altstack_sp, rec->altstack_size))
+            altstack_fresh(&ss);
         sigaltstack(&ss, NULL);
     }
 }
