@@ -55,6 +55,14 @@ static pid_t self_old, self_now;
 _Atomic int crs_park_main_parked;
 
 static int (*park_hook)(void);
+/* The park handler's frame of this thread while the handler runs (else NULL). Its return
+ * (rt_sigreturn) sets the thread's alternate signal stack to the one the frame holds: the stack
+ * the thread had when the park signal came. After a restart that stack may be gone (memory the
+ * image left out: UCX's, in the MPI layer's lower half), so the thread's stack as
+ * crs_thread_altstack_check leaves it is written into the frame. Without it the handler's return
+ * gave the dead stack back and the next SA_ONSTACK signal killed the thread (a forced SIGSEGV:
+ * tests/mpi/ckpt/sig_ctor-ompi-ucx). */
+static __thread ucontext_t *t_park_frame __attribute__((tls_model("initial-exec")));
 
 /* Threads kept parked after a release (crs_park_release_holding): held[i] for slot i, set by
  * the releasing thread before the release; each held thread sleeps on `holding` in its park
@@ -121,8 +129,11 @@ static int park_here_mask(const void *mask)
     }
     while (atomic_load(&crs_park_release_gen) == gen)
         crs_park_futex_wait(&crs_park_release_gen, gen, -1);
-    if (r != 0)
+    if (r != 0) {
         crs_thread_altstack_check();
+        if (t_park_frame)
+            sigaltstack(NULL, &t_park_frame->uc_stack);
+    }
     /* After a restart: the signals queued to this thread alone that only it
      * may queue again with their sender (the restart left them to us). */
     if (r != 0)
@@ -215,9 +226,12 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
                 }
             }
         } else {
+            ucontext_t *outer = t_park_frame;
+            t_park_frame = ucv;
             int (*hook)(void) = park_hook;
             if (!hook || !hook())
                 restarted = park_here_mask(&((ucontext_t *)ucv)->uc_sigmask);
+            t_park_frame = outer;
         }
         uint64_t mask;
         memcpy(&mask, &((ucontext_t *)ucv)->uc_sigmask, sizeof mask);

@@ -15,7 +15,8 @@
  * restart lost the program's SIGSEGV handler on both MPIs. Before session 51, after a restart:
  * MPICH's fresh SIGUSR1 handler called the default in place of the program's (no call counted);
  * with Open MPI's UCX PML, UCX's SIGILL handler replaced the program's, and the main thread's
- * alternate stack lay in the dead lower half (the SA_ONSTACK SIGUSR2 killed the rank). */
+ * alternate stack lay in the dead lower half (the SA_ONSTACK SIGUSR2 killed the rank); until ucx51
+ * libcr's fresh stack was undone by the return of the thread's park handler (the same death). */
 #define _GNU_SOURCE /* dladdr */
 #include <signal.h>
 #include <dlfcn.h>

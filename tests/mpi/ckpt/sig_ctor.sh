@@ -20,7 +20,9 @@
 # the default and the program's SIGUSR1 handler (set before MPI_Init) was never called; Open MPI's
 # handlers of SIGABRT and SIGBUS were those of the fresh library or the default by chance; with
 # the UCX PML the fresh UCX's SIGILL handler replaced the program's, and the main thread's
-# alternate stack lay in the dead lower half (the SA_ONSTACK SIGUSR2 killed the rank).
+# alternate stack lay in the dead lower half (the SA_ONSTACK SIGUSR2 killed the rank); then, until
+# ucx51, libcr's fresh stack for that thread was undone by the return of its park handler, whose
+# frame still held the dead one (the same SIGSEGV, forced by the kernel as it delivered SIGUSR2).
 flavor=$1 ucx=
 if [ "$flavor" = ompi-ucx ]; then
     flavor=ompi ucx=1
