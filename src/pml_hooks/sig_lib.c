@@ -23,7 +23,8 @@
  * The alternate signal stack: the fresh MPI_Init runs in the checkpoint agent's thread, so UCX's
  * constructor gives that thread a stack in the fresh lower half; it is put back as the agent had
  * it. A thread whose alternate stack was in the dead lower half (UCX's, of the thread that called
- * the first MPI_Init under Open MPI) gets a fresh one from libcr at its restore (park_thread.c). */
+ * the first MPI_Init under Open MPI) gets a fresh one from libcr at its restore (park_thread.c),
+ * written into its park handler's frame too, whose return would set the dead one again (park.c). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
 #include "pml_hooks/layer.h"
