@@ -525,6 +525,8 @@ struct pml_req {
     int32_t peer, tag, count;
     uint8_t holds;           /* PML_RQ_HOLD_*: set at posting (pml_rq_fill), else under pml_vh_lock */
     uint8_t gstate;          /* PML_RQ_GREQ: PML_GREQ_* bits, changed atomically (any thread) */
+    uint32_t later;          /* a pending synchronous send: sends posted after it on its
+                              * (peer, communicator, tag) (owed.c pml_sync_later) */
     void *buf;
     uintptr_t dtype;         /* virtual */
     struct pml_comm *comm;
@@ -684,9 +686,10 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen);
 /* ---- synchronous sends the drain completed too early (owed.c) -------------------------------
  * A synchronous send completes only once the receiving application matched it (MPI 3.4): one
  * the receiver's drain took into its buffer completed in the lower half before that. The drain
- * notes every send it completes (pml_owed_note); after its barrier the ranks exchange their
- * notes and the counts of messages each drained, which tell, by the non-overtaking order of a
- * (sender, receiver, communicator, tag), which drained messages were synchronous sends: such a
+ * notes every synchronous send it completes (pml_owed_note), with the count of sends posted
+ * after it on its key; after its barrier the ranks exchange their notes and the counts of
+ * messages each drained, which tell, by the non-overtaking order of a (sender, receiver,
+ * communicator, tag), which drained messages were synchronous sends: such a
  * send becomes PML_RQ_OWED again for the application, such a message owes its sender a notice,
  * sent on the private communicator when the application receives it (pml_dbuf_deliver). The
  * design in docs/mpi.md ("Synchronous sends at a global snapshot"). */
@@ -703,6 +706,22 @@ static inline int pml_owed_progress(struct pml_req *r)
 }
 /* The application freed an owed request: dropped when its notice comes. */
 void pml_owed_free(struct pml_req *r);
+/* Which of a sender's sends on a (receiver, communicator, tag) the receiver's drain took: the
+ * last k it posted there. A synchronous send pending in the lower half counts the sends posted
+ * after it there (its `later`): the drain took its message iff later < k. The pending ones are
+ * kept while in the pending list (pml_rq_link/unlink); every send's posting asks one load while
+ * none is (pml_sync_later). */
+extern uint32_t pml_sync_npending; /* synchronous sends on the pending list */
+void pml_sync_posted(struct pml_req *r); /* r, a synchronous send, joins the pending list */
+void pml_sync_gone(struct pml_req *r);   /* and leaves it */
+void pml_sync_later_slow(struct pml_comm *c, int dest, int tag);
+/* A send to dest on c with tag was posted (any kind, blocking or not): counted by every pending
+ * synchronous send on that key. */
+static inline void pml_sync_later(struct pml_comm *c, int dest, int tag)
+{
+    if (__builtin_expect(__atomic_load_n(&pml_sync_npending, __ATOMIC_RELAXED) != 0, 0))
+        pml_sync_later_slow(c, dest, tag);
+}
 
 /* ---- the exchanges among ranks during an epoch (drain_xchg.c) ------------------------------ */
 enum { PML_XCHG_COUNTS, PML_XCHG_DRAINED, PML_XCHG_SETTLED, PML_XCHG_KEYCOUNTS, PML_XCHG_KEYS,

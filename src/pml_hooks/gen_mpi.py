@@ -391,8 +391,11 @@ def gen_blocking(f, fid, funcs):
             cond = 'dest == MPI_PROC_NULL'
         out.append('    if (%s) {' % cond)
         out.append('        rc = pml_L.%s(%s);' % (f.name, direct))
-        out.append('        if (rc == MPI_SUCCESS)')
-        out.append('            pml_count_send(pml_comm_of(PML_H(comm)), dest, 1);')
+        out.append('        if (rc == MPI_SUCCESS) {')
+        out.append('            struct pml_comm *c_ = pml_comm_of(PML_H(comm));')
+        out.append('            pml_count_send(c_, dest, 1);')
+        out.append('            pml_sync_later(c_, dest, tag); /* owed.c */')
+        out.append('        }')
     else:
         out.append('    if (__builtin_expect(source == MPI_PROC_NULL, 0)) {')
         out.append('        /* completes at once, with the status the library gives a blocking call */')

@@ -3,14 +3,19 @@
  * completes the sender's MPI_Issend (MPI_Ssend, a started MPI_Ssend_init) although the receiving
  * application has not matched it, which MPI 3.4 forbids and NBX (MPI_Issend, then MPI_Ibarrier
  * once they complete) relies on. Here:
- *   - the drain notes every send it completes (pml_owed_note), in posting order;
- *   - after its barrier every rank gives every other its notes on the (receiver, communicator,
- *     tag) where it has a synchronous send, and the count of messages it drained per (sender,
- *     communicator, tag) (pml_owed_settle, an all-gather of the epoch's exchanges). Messages of a
- *     sender on one (communicator, tag) do not overtake each other: the k a receiver drained are
- *     the last k the sender sent there, so the last k of its noted sends there (the others the
- *     receiving application had matched). A synchronous one of those becomes PML_RQ_OWED (not
- *     complete for the application, its status kept), its drained message owes a notice;
+ *   - a synchronous send on the pending list counts the sends its rank posts after it to the
+ *     same (receiver, communicator, tag), of any kind (its `later`: pml_sync_later, from every
+ *     posting of a send: the generated blocking and nonblocking ones, started persistent ones,
+ *     the halves of MPI_Sendrecv and MPI_Isendrecv);
+ *   - the drain notes every synchronous send it completes (pml_owed_note), with that count;
+ *   - after its barrier every rank gives every other its notes, and the count of messages it
+ *     drained per (sender, communicator, tag) (pml_owed_settle, an all-gather of the epoch's
+ *     exchanges). Messages of a sender on one (communicator, tag) do not overtake each other:
+ *     the k a receiver drained are the last k the sender posted there, whether they completed
+ *     before the drain (an eager standard send) or in it; a noted send with later < k is the
+ *     receiver's drained message k - 1 - later (the others the receiving application had
+ *     matched). Such a send becomes PML_RQ_OWED (not complete for the application, its status
+ *     kept), its drained message owes a notice;
  *   - the receiving application's receive of such a message (pml_dbuf_deliver: Recv, Irecv,
  *     Mrecv after a probe, Sendrecv...) sends the notice, the request's id, to the sender on the
  *     layer's private communicator (to itself: no message); the sender's completion calls take
@@ -18,8 +23,8 @@
  *   - notices in flight at a later epoch are received in its settle (the counts each rank sent
  *     are in the exchange), so none is lost across a restart: the owed request and the owing
  *     message are in the images, and the notice goes over the fresh private communicator.
- * Nothing of this runs without a snapshot: no send pays anything (the drain notes the sends it
- * completes; the completion calls ask pml_rq_nowed, one load, with the pairs').
+ * Sends pay one load and a branch while no synchronous send is pending (pml_sync_later); the
+ * completion calls ask pml_rq_nowed, one load, with the pairs'.
  * The design, and what it cannot tell, in docs/mpi.md ("Synchronous sends at a global snapshot"). */
 #define _GNU_SOURCE
 #define REVIVE_LOG_SUBSYS "mpi"
@@ -38,14 +43,15 @@
 #define OWED_TAG 32001
 
 /* The words of one entry of the settle's all-gather. */
-enum { E_KIND, E_SENDER, E_RECEIVER, E_CID, E_TAG, E_VAL, E_WORDS };
-enum { K_SEND = 1, /* a send the drain completed: val = sync | order << 1 */
+enum { E_KIND, E_SENDER, E_RECEIVER, E_CID, E_TAG, E_VAL, E_LATER, E_WORDS };
+enum { K_SEND = 1, /* a synchronous send the drain completed: val = its id, later its count */
        K_DRAINED,  /* messages drained from sender on (cid, tag): val = how many */
        K_NOTICES }; /* notices sent from sender to receiver so far: val = how many */
 
 struct note {
     uint64_t order, cid;
-    int dest, tag, sync;
+    int dest, tag;
+    uint32_t later; /* sends posted after it on (dest, cid, tag) */
     struct pml_req *r; /* NULL: the program had freed it */
 };
 static struct note *notes;
@@ -84,8 +90,56 @@ static int world_of(const struct pml_comm *c, int rank)
     return w < pml_world_size ? w : -1;
 }
 
+/* ---- the pending synchronous sends and the sends posted after them ---- */
+uint32_t pml_sync_npending;
+static struct pml_req **syncs;
+static size_t capsyncs;
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void pml_sync_posted(struct pml_req *r)
+{
+    pthread_mutex_lock(&sync_lock);
+    if (pml_sync_npending == capsyncs) {
+        size_t cap = capsyncs ? 2 * capsyncs : 16;
+        struct pml_req **n = realloc(syncs, cap * sizeof *n);
+        if (!n)
+            pml_fatal("out of memory keeping the pending synchronous sends");
+        syncs = n;
+        capsyncs = cap;
+    }
+    r->later = 0;
+    syncs[pml_sync_npending] = r;
+    __atomic_store_n(&pml_sync_npending, pml_sync_npending + 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&sync_lock);
+}
+
+void pml_sync_gone(struct pml_req *r)
+{
+    pthread_mutex_lock(&sync_lock);
+    for (uint32_t i = 0; i < pml_sync_npending; i++)
+        if (syncs[i] == r) {
+            syncs[i] = syncs[pml_sync_npending - 1];
+            __atomic_store_n(&pml_sync_npending, pml_sync_npending - 1, __ATOMIC_RELAXED);
+            break;
+        }
+    pthread_mutex_unlock(&sync_lock);
+}
+
+void pml_sync_later_slow(struct pml_comm *c, int dest, int tag)
+{
+    pthread_mutex_lock(&sync_lock);
+    for (uint32_t i = 0; i < pml_sync_npending; i++) {
+        struct pml_req *r = syncs[i];
+        if (r->comm == c && r->peer == dest && r->tag == tag)
+            r->later++;
+    }
+    pthread_mutex_unlock(&sync_lock);
+}
+
 void pml_owed_note(struct pml_req *r, int freed)
 {
+    if (r->mode != PML_MODE_SYNC)
+        return; /* its message, drained or not, owes nothing: the later counts tell the order */
     int dest = world_of(r->comm, r->peer);
     if (dest < 0)
         return;
@@ -97,19 +151,8 @@ void pml_owed_note(struct pml_req *r, int freed)
         notes = n;
         capnotes = cap;
     }
-    notes[nnotes++] = (struct note){ r->order, r->comm->cid, dest, r->tag,
-                                     r->mode == PML_MODE_SYNC, freed ? NULL : r };
-}
-
-static int by_order(const void *a, const void *b)
-{
-    const struct note *x = a, *y = b;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-static int same_key(const struct note *a, const struct note *b)
-{
-    return a->dest == b->dest && a->cid == b->cid && a->tag == b->tag;
+    notes[nnotes++] = (struct note){ r->order, r->comm->cid, dest, r->tag, r->later,
+                                     freed ? NULL : r };
 }
 
 /* With owed_lock held: the notice for id came; its request is complete for the application. */
@@ -202,48 +245,33 @@ void pml_owed_notify(struct pml_dmsg *m)
     __atomic_add_fetch(&notices_sent[m->owed_to], 1, __ATOMIC_RELAXED);
 }
 
-/* The receiver's side: its fresh messages from `sender` on (cid, tag) in arrival order, matched
- * from the end with the sender's noted sends there (entries e[0..ne) of kind K_SEND). */
+/* The receiver's side: its fresh messages from `sender` on (cid, tag) in arrival order, the last
+ * k the sender posted there; its noted synchronous send with later < k is message k - 1 - later. */
 static void mark_owing(const uint64_t *all, long nent, struct pml_dmsg *first)
 {
-    int sender = -1;
     uint64_t cid = first->comm->cid;
     int tag = first->tag;
-    sender = world_of(first->comm, first->source);
-    size_t k = 0, n = 0;
+    int sender = world_of(first->comm, first->source);
+    uint64_t k = 0;
     for (struct pml_dmsg *m = first; m; m = m->next)
         if (m->fresh == 1 && m->comm && m->comm->cid == cid && m->tag == tag &&
             world_of(m->comm, m->source) == sender)
             k++;
-    for (long i = 0; i < nent; i++) {
-        const uint64_t *e = all + i * E_WORDS;
-        if (e[E_KIND] == K_SEND && (int)e[E_SENDER] == sender && (int)e[E_RECEIVER] == pml_world_rank &&
-            e[E_CID] == cid && (int)(uint32_t)e[E_TAG] == tag)
-            n++;
-    }
-    /* drained message j is the sender's noted send j + n - k (when there is one) */
-    size_t j = 0;
+    uint64_t j = 0;
     for (struct pml_dmsg *m = first; m; m = m->next) {
         if (m->fresh != 1 || !m->comm || m->comm->cid != cid || m->tag != tag ||
             world_of(m->comm, m->source) != sender)
             continue;
         m->fresh = 2; /* looked at */
-        if (j + n >= k) {
-            size_t want = j + n - k, at = 0;
-            for (long i = 0; i < nent; i++) {
-                const uint64_t *e = all + i * E_WORDS;
-                if (e[E_KIND] != K_SEND || (int)e[E_SENDER] != sender ||
-                    (int)e[E_RECEIVER] != pml_world_rank || e[E_CID] != cid ||
-                    (int)(uint32_t)e[E_TAG] != tag)
-                    continue;
-                if (at++ == want) {
-                    if (e[E_VAL] & 1) {
-                        m->owes = 1;
-                        m->owed_to = sender;
-                        m->owed_id = e[E_VAL] >> 1;
-                    }
-                    break;
-                }
+        for (long i = 0; i < nent; i++) {
+            const uint64_t *e = all + i * E_WORDS;
+            if (e[E_KIND] == K_SEND && (int)e[E_SENDER] == sender &&
+                (int)e[E_RECEIVER] == pml_world_rank && e[E_CID] == cid &&
+                (int)(uint32_t)e[E_TAG] == tag && e[E_LATER] == k - 1 - j) {
+                m->owes = 1;
+                m->owed_to = sender;
+                m->owed_id = e[E_VAL];
+                break;
             }
         }
         j++;
@@ -251,7 +279,7 @@ static void mark_owing(const uint64_t *all, long nent, struct pml_dmsg *first)
 }
 
 static void put(uint64_t **buf, size_t *n, size_t *cap, uint64_t kind, int s, int r, uint64_t cid,
-                int tag, uint64_t val)
+                int tag, uint64_t val, uint64_t later)
 {
     if (*n + E_WORDS > *cap) {
         size_t c = *cap ? 2 * *cap : 16 * E_WORDS;
@@ -268,6 +296,7 @@ static void put(uint64_t **buf, size_t *n, size_t *cap, uint64_t kind, int s, in
     e[E_CID] = cid;
     e[E_TAG] = (uint32_t)tag;
     e[E_VAL] = val;
+    e[E_LATER] = later;
     *n += E_WORDS;
 }
 
@@ -279,16 +308,10 @@ int pml_owed_settle(double deadline, char *err, size_t errlen)
     }
     uint64_t *mine = NULL;
     size_t nmine = 0, cap = 0;
-    qsort(notes, nnotes, sizeof *notes, by_order);
-    /* the sends on a (receiver, communicator, tag) where one of them was synchronous */
-    for (size_t i = 0; i < nnotes; i++) {
-        int any = 0;
-        for (size_t j = 0; j < nnotes && !any; j++)
-            any = notes[j].sync && same_key(&notes[i], &notes[j]);
-        if (any)
-            put(&mine, &nmine, &cap, K_SEND, pml_world_rank, notes[i].dest, notes[i].cid,
-                notes[i].tag, (uint64_t)notes[i].sync | notes[i].order << 1);
-    }
+    /* the synchronous sends it completed */
+    for (size_t i = 0; i < nnotes; i++)
+        put(&mine, &nmine, &cap, K_SEND, pml_world_rank, notes[i].dest, notes[i].cid,
+            notes[i].tag, notes[i].order, notes[i].later);
     /* the messages this drain took, per (sender, communicator, tag) */
     for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next) {
         if (m->fresh != 1 || !m->comm)
@@ -301,14 +324,14 @@ int pml_owed_settle(double deadline, char *err, size_t errlen)
                 x->fresh = 3; /* counted */
                 k++;
             }
-        put(&mine, &nmine, &cap, K_DRAINED, s, pml_world_rank, m->comm->cid, m->tag, k);
+        put(&mine, &nmine, &cap, K_DRAINED, s, pml_world_rank, m->comm->cid, m->tag, k, 0);
     }
     for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next)
         if (m->fresh == 3)
             m->fresh = 1;
     for (int w = 0; w < pml_world_size; w++)
         if (notices_sent[w])
-            put(&mine, &nmine, &cap, K_NOTICES, pml_world_rank, w, 0, 0, notices_sent[w]);
+            put(&mine, &nmine, &cap, K_NOTICES, pml_world_rank, w, 0, 0, notices_sent[w], 0);
     uint64_t *all = NULL;
     long nall = 0;
     int e = pml_xchgv(PML_XCHG_OWEDCOUNTS, PML_XCHG_OWED, mine, (int)nmine, &all, &nall, deadline,
@@ -326,18 +349,11 @@ int pml_owed_settle(double deadline, char *err, size_t errlen)
         nowe += m->fresh && m->owes;
         m->fresh = 0;
     }
-    /* the sender's side: the last k of its noted sends on a key are the k its receiver drained */
+    /* the sender's side: the receiver drained the last k it posted on the key */
     pthread_mutex_lock(&owed_lock);
     for (size_t i = 0; i < nnotes; i++) {
-        if (!notes[i].sync || !notes[i].r)
+        if (!notes[i].r)
             continue;
-        size_t n = 0, at = 0;
-        for (size_t j = 0; j < nnotes; j++)
-            if (same_key(&notes[i], &notes[j])) {
-                if (j < i)
-                    at++;
-                n++;
-            }
         uint64_t k = 0;
         for (long x = 0; x < nent; x++) {
             const uint64_t *q = all + x * E_WORDS;
@@ -346,7 +362,7 @@ int pml_owed_settle(double deadline, char *err, size_t errlen)
                 (int)(uint32_t)q[E_TAG] == notes[i].tag)
                 k = q[E_VAL];
         }
-        if (at + k >= n) {
+        if (notes[i].later < k) {
             make_owed(notes[i].r);
             nsend++;
         }

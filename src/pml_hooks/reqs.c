@@ -125,6 +125,8 @@ void pml_rq_link(struct pml_req *r)
     r->flags |= PML_RQ_ACTIVE | PML_RQ_PENDING;
     pml_rq_npending++;
     pml_vh_unlock();
+    if (r->kind == PML_RQ_SEND && r->mode == PML_MODE_SYNC)
+        pml_sync_posted(r); /* counts the sends posted after it (owed.c) */
 }
 
 void pml_rq_unlink(struct pml_req *r)
@@ -144,6 +146,8 @@ void pml_rq_unlink(struct pml_req *r)
     r->flags &= (uint16_t)~PML_RQ_PENDING;
     pml_rq_npending--;
     pml_vh_unlock();
+    if (r->kind == PML_RQ_SEND && r->mode == PML_MODE_SYNC)
+        pml_sync_gone(r);
 }
 
 void pml_rq_fill(struct pml_req *r, int kind, int mode, void *buf, int count, uintptr_t dtype,
@@ -175,8 +179,10 @@ void pml_rq_posted(struct pml_req *r, uintptr_t real, int active, int kind, int 
         pml_vh_ref(vcomm);
         return;
     }
-    if (kind == PML_RQ_SEND)
+    if (kind == PML_RQ_SEND) {
         pml_count_send(r->comm, peer, 1);
+        pml_sync_later(r->comm, peer, tag); /* before r itself is a pending one */
+    }
     pml_rq_link(r);
     if (__builtin_expect(pml_rq_nfreed > 64, 0))
         pml_rq_test_freed();
@@ -819,8 +825,10 @@ static int start_one(MPI_Request *request)
     if (rc != MPI_SUCCESS)
         return rc;
     set_real(r, PML_H(real));
-    if (r->kind == PML_RQ_SEND)
+    if (r->kind == PML_RQ_SEND) {
         pml_count_send(r->comm, r->peer, 1);
+        pml_sync_later(r->comm, r->peer, r->tag);
+    }
     pml_rq_link(r);
     return rc;
 }
