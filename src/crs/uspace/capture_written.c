@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #define WRITTEN_MAX_DEFAULT (16ull << 20)
@@ -28,40 +27,12 @@ int crs_capture_written_max(uint64_t *bytes)
     return revive_size_arg(s, bytes) == 0 ? 0 : -EINVAL;
 }
 
-/* A file of a kernel's pseudo file system (/proc, /sys, cgroups, debugfs...): its "content" is
- * the kernel's state, not data to put back (a saved /sys attribute written back at restart made
- * ftruncate fail and the restart refused: diffrev51 R-M6); reopened by path, as before. */
-static int pseudo_fs(int fd)
-{
-    struct statfs sf;
-    if (fstatfs(fd, &sf) != 0)
-        return 1; /* unknown: by path, as before */
-    switch ((unsigned long)sf.f_type) {
-    case 0x9fa0:     /* proc */
-    case 0x62656572: /* sysfs */
-    case 0x27e0eb:   /* cgroup */
-    case 0x63677270: /* cgroup2 */
-    case 0x64626720: /* debugfs */
-    case 0x74726163: /* tracefs */
-    case 0x73636673: /* securityfs */
-    case 0xcafe4a11: /* bpf */
-    case 0x62656570: /* configfs */
-    case 0x6165676c: /* pstore */
-    case 0xde5e81e4: /* efivarfs */
-    case 0x65735543: /* fusectl */
-    case 0x1cd1:     /* devpts */
-        return 1;
-    }
-    return 0;
-}
-
 int crs_capture_written(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st)
 {
     int acc = (int)r->open_flags & O_ACCMODE;
     /* a tree's members share files through the tree's restart (CRS_FOBJ_F_ELSEWHERE), which
      * knows deleted and /dev/shm files only: reopened by path there, as before */
-    if ((acc != O_WRONLY && acc != O_RDWR) || (r->open_flags & O_PATH) || c->opts.tree || link[0] != '/' ||
-        pseudo_fs(r->fd))
+    if ((acc != O_WRONLY && acc != O_RDWR) || (r->open_flags & O_PATH) || c->opts.tree || link[0] != '/')
         return 0;
     uint64_t max;
     if (crs_capture_written_max(&max)) {

@@ -60,11 +60,6 @@ int main(void)
     fd_res = open("res.dat", O_RDWR | O_CREAT | O_TRUNC, 0640);
     if (fd_log < 0 || fd_res < 0)
         crt_die("open: %s", strerror(errno));
-    /* held open for writing too, but a file of /proc: reopened by path, never saved as data
-     * (crs_files_gone checks cr_info's list; diffrev51 R-M6) */
-    static int fd_proc;
-    fd_proc = open("/proc/self/comm", O_WRONLY);
-    (void)fd_proc;
     if (pwrite(fd_res, "results v1\n", 11, 0) != 11 || lseek(fd_res, HOLE, SEEK_SET) != HOLE)
         crt_die("res.dat header: %s", strerror(errno));
     for (int n = 1; n <= 3; n++)
