@@ -116,7 +116,7 @@ const char *const madv_names[] = { "hugepage", "nohugepage", "dontfork", "dontdu
 const char *fobj_kind_name(uint32_t kind)
 {
     return kind == CRS_FOBJ_DELETED ? "deleted" : kind == CRS_FOBJ_SHM ? "shm" : kind == CRS_FOBJ_MEMFD ? "memfd"
-           : kind == CRS_FOBJ_SYSV ? "sysv" : kind == CRS_FOBJ_WRITTEN ? "written" : "?";
+           : kind == CRS_FOBJ_SYSV ? "sysv" : "?";
 }
 
 uint64_t fobj_stored(const struct crs_image *img, const struct crs_rec_fobj *f)

@@ -257,7 +257,6 @@ static void text_fobjs(const struct crs_image *img)
                f->kind == CRS_FOBJ_SHM     ? "written back under its name"
                : f->kind == CRS_FOBJ_MEMFD ? "written into the recreated memfd"
                : f->kind == CRS_FOBJ_SYSV  ? "a segment made again (its id and key when free), attached where it was"
-               : f->kind == CRS_FOBJ_WRITTEN ? "written back under its name when gone or changed"
                                            : "an unnamed file in its folder (else $TMPDIR, /tmp, memory)");
         text_sysv(f);
     }

@@ -215,7 +215,7 @@ int crs_ir_check_fobjs(struct crs_image *img)
         bool v11 = img->hdr.version >= 11;
         if (!crs_ir_str_ok(img, f->path) ||
             (f->kind != CRS_FOBJ_DELETED && f->kind != CRS_FOBJ_SHM && f->kind != CRS_FOBJ_MEMFD &&
-             !(v11 && f->kind == CRS_FOBJ_SYSV) && !(img->hdr.version >= 22 && f->kind == CRS_FOBJ_WRITTEN)))
+             !(v11 && f->kind == CRS_FOBJ_SYSV)))
             return crs_ir_fail(img, EBADMSG, "saved file %zu has a bad kind or path: " CORRUPT, i);
         if (f->kind != CRS_FOBJ_SYSV ? (f->sysv_key || f->sysv_mode || (f->flags & CRS_FOBJ_F_REMOVED))
                                      : (f->sysv_mode & ~0777u || f->ino > INT32_MAX || f->size == 0))

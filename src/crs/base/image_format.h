@@ -66,9 +66,7 @@
  * their source filters) and nothing else. Version 21 adds one region flag,
  * CRS_REGION_F_SAVED: a writable shared file mapping whose pages within the
  * file's size the image holds (cr_checkpoint --save-shared), written back
- * into the file at restart; such a region may hold chunks. Version 22 adds
- * one saved file kind, CRS_FOBJ_WRITTEN (a file open for writing, its bytes
- * at the checkpoint), and nothing else. A
+ * into the file at restart; such a region may hold chunks. A
  * writer writes the lowest version that holds its sections and values:
  * version 1 for an image with none of the newer ones, so that readers of
  * version 1 still read it; a reader refuses a version it does not know, and
@@ -82,7 +80,7 @@
 #include <stdint.h>
 
 #define CRS_IMAGE_MAGIC "REVIVEIM"
-#define CRS_IMAGE_VERSION 22u    /* the newest version this Revive reads and writes */
+#define CRS_IMAGE_VERSION 21u    /* the newest version this Revive reads and writes */
 #define CRS_IMAGE_VERSION_MIN 1u /* the oldest it reads */
 /* Versions no Revive defines (see above): refused by the reader, never written. */
 #define CRS_IMAGE_VERSION_UNUSED(v) ((v) == 17u || (v) == 18u)
@@ -505,11 +503,6 @@ enum crs_fobj_kind {
                               * it (kernel.shm_next_id) and its key when free, see
                               * restore_sysv.c; its bytes filled in, then attached at the
                               * regions' addresses */
-    CRS_FOBJ_WRITTEN = 5,    /* version 22: a file the process held open for writing (O_WRONLY,
-                              * O_RDWR), its bytes at the checkpoint (at most
-                              * REVIVE_SAVE_WRITTEN_MAX each): at restart written back under its
-                              * name when gone or not these bytes (restore_written.c), then its
-                              * descriptors opened on it, each at its offset */
 };
 
 struct crs_rec_fobj {

@@ -100,8 +100,6 @@ struct crs_capture {
     struct crs_rec_fextent *fext_out;   /* the extents written: the data ones less pages of zeros */
     size_t nfext_out;
     uint64_t fdata_total;
-    uint64_t fdata_written;         /* of fdata_total, the files open for writing' (CRS_FOBJ_WRITTEN) */
-    uint64_t written_planned;       /* their sizes, as capture_written.c took them */
     struct crs_rec_timer *timers;   /* POSIX timers, ascending ids */
     size_t ntimers;
     struct crs_rec_siginfo *siginfos;   /* queued real-time signals (capture_sigqueue.c) */
@@ -306,12 +304,6 @@ int crs_capture_on_hugetlbfs(const char *path, uint64_t dev);
 uint32_t crs_capture_huge_shift(int fd);
 void crs_capture_fobj_reader(struct crs_capture *c, int i, int fd, uint32_t open_flags);
 int crs_capture_fobj_plan(struct crs_capture *c);
-/* Files open for writing (capture_written.c): REVIVE_SAVE_WRITTEN_MAX into *bytes (0 or
- * -EINVAL); whether descriptor r's regular file is kept in the image (1: r is now CRS_FD_FOBJ
- * on a CRS_FOBJ_WRITTEN file), 0 (reopened by path), or -errno with the message set. */
-struct stat;
-int crs_capture_written_max(uint64_t *bytes);
-int crs_capture_written(struct crs_capture *c, struct crs_rec_fd *r, const char *link, const struct stat *st);
 /* Whether another member of the tree saves the bytes of the file or shared
  * memory (dev, ino) (crs_ckpt_opts.tree_elsewhere): this image names it
  * without them. */

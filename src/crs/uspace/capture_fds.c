@@ -302,9 +302,6 @@ static int classify(struct crs_capture *c, struct crs_rec_fd *r, const char *lin
             crs_capture_fobj_reader(c, k, fd, r->open_flags);
             return 0;
         }
-        int w = crs_capture_written(c, r, link, st);   /* open for writing: its bytes too */
-        if (w)
-            return w > 0 ? 0 : w;
         r->kind = CRS_FD_REGULAR;
         return 0;
     }

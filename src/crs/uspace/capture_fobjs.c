@@ -60,7 +60,7 @@ uint32_t crs_capture_huge_shift(int fd)
 static const char *kind_word(uint32_t kind)
 {
     return kind == CRS_FOBJ_SHM ? "shared memory" : kind == CRS_FOBJ_MEMFD ? "memfd"
-           : kind == CRS_FOBJ_SYSV ? "System V shared memory" : kind == CRS_FOBJ_WRITTEN ? "written" : "deleted";
+           : kind == CRS_FOBJ_SYSV ? "System V shared memory" : "deleted";
 }
 
 int crs_capture_fobj_index(struct crs_capture *c, uint64_t dev, uint64_t ino, const char *name, uint32_t mode,
@@ -264,19 +264,12 @@ int crs_capture_fobj_plan(struct crs_capture *c)
         if (e)
             return e;
         f->nextents = (uint32_t)(c->nfextents - f->first_extent);
-        if (f->kind == CRS_FOBJ_WRITTEN) {
-            /* held within the budget already (capture_written.c); not part of what the limit
-             * below was made for, which would have refused checkpoints that succeed by path */
-            c->fdata_written += c->fdata_total - before;
-            continue;
-        }
         /* one budget for the whole image: what the caller keeps in it beside these files (the MPI
          * layer's copies of its scratch files, a tree's other members) counts too; each checked on
          * its own, a rank's image held the limit once per kind of saved data (session 45) */
         uint64_t held = c->opts.file_data_held;
-        uint64_t counted = c->fdata_total - c->fdata_written;
         if (c->opts.file_data_max && (held > c->opts.file_data_max ||
-                                      counted > c->opts.file_data_max - held)) {
+                                      c->fdata_total > c->opts.file_data_max - held)) {
             char also[160] = "";
             if (held)
                 snprintf(also, sizeof also, " and the %llu MiB of %s the image holds",

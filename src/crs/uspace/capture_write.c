@@ -409,9 +409,7 @@ int crs_capture_write(struct crs_capture *c, struct crs_image_writer *w)
         else if (c->threads[i].pdeathsig)
             crs_iw_require_version(w, 9);
     for (size_t i = 0; i < c->nfobjs; i++)
-        if (c->fobjs[i].kind == CRS_FOBJ_WRITTEN)
-            crs_iw_require_version(w, 22);
-        else if (c->fobjs[i].kind == CRS_FOBJ_SYSV)
+        if (c->fobjs[i].kind == CRS_FOBJ_SYSV)
             crs_iw_require_version(w, 11);
         else if (c->fobjs[i].flags)
             crs_iw_require_version(w, 9);

@@ -207,10 +207,6 @@ int crs_restore_load(struct crs_restore *r);
  * for reading and writing at or above work_fd_min, or -errno with the
  * message set. A tree's restart makes the files members share this way. */
 int crs_restore_make_fobj(struct crs_restore *r, size_t i);
-/* Saved file i of kind CRS_FOBJ_WRITTEN (restore_written.c): its file under its name, put back as
- * it was at the checkpoint when gone or changed; a descriptor at or above work_fd_min, or -errno
- * with the message set. */
-int crs_restore_written(struct crs_restore *r, size_t i);
 /* Shared memory object i (MEMFDS) made again, filled from the image (the
  * pages of its mappings, the bytes no mapping held) and sealed
  * (restore_load.c): a descriptor at or above work_fd_min, or -errno with

@@ -262,8 +262,6 @@ int crs_restore_make_fobj(struct crs_restore *r, size_t i)
     }
     if (f->kind == CRS_FOBJ_SYSV)
         return crs_restore_sysv_make(r, i);
-    if (f->kind == CRS_FOBJ_WRITTEN)
-        return crs_restore_written(r, i);
     int fd;
     if (f->kind == CRS_FOBJ_MEMFD) {   /* into the memfd made again (make_memfds) */
         fd = -1;

@@ -89,16 +89,8 @@ static int open_record(struct crs_restore *r, const struct crs_rec_fd *f)
         return -1;
     }
     if (fd < 0) {
-        int e = errno, acc = (int)f->open_flags & O_ACCMODE;
-        /* a file open for writing whose bytes the image does not hold (larger than the limit, an
-         * image of before version 22): what would have kept it */
-        const char *unsaved = f->kind == CRS_FD_REGULAR && e == ENOENT && (acc == O_WRONLY || acc == O_RDWR)
-                              ? "; the image holds the bytes of a file open for writing only up to "
-                                "REVIVE_SAVE_WRITTEN_MAX (16M by default): put the file back, or take the "
-                                "snapshot with the file saved (mpirun --ckpt-save-files PATH, ckpt-mpirun "
-                                "--save-files PATH) or under a larger REVIVE_SAVE_WRITTEN_MAX"
-                              : "";
-        crs_restore_error(r, "cannot reopen %s as descriptor %d: %s%s%s", path, f->fd, strerror(e), unsaved,
+        int e = errno;
+        crs_restore_error(r, "cannot reopen %s as descriptor %d: %s%s", path, f->fd, strerror(e),
                           f->kind == CRS_FD_REGULAR || f->kind == CRS_FD_DIRECTORY ? crs_restore_moved_hint(e)
                                                                                     : "");
         if (f->kind == CRS_FD_REGULAR || f->kind == CRS_FD_DIRECTORY)

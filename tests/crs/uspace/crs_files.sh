@@ -1,10 +1,8 @@
 #!/bin/sh
 # State test: regular files with offsets, flags, dup, O_APPEND, stdio, cwd,
 # umask; the flavours below, with "mutate": between checkpoint and restart in.dat
-# is replaced by a copy (new inode, same bytes), app.log grows (put back as it was at the
-# checkpoint: the image holds the bytes of files open for writing, crs_files_gone.sh) and
-# out.dat's mtime changes (its bytes the image's: left as it is); open files are reopened at
-# their offsets all the same.
+# is replaced by a copy (new inode, same bytes), app.log grows and out.dat's
+# mtime changes; open files are reopened at their offsets all the same.
 # Flavours: those that act on its state (run, term, tty, sigdeath and the others not named are the
 # tools' mechanics, which the tests listing them check; tests/crs/uspace/README.md); stdoutfile:
 # stdout is one more regular file reopened at its offset.
