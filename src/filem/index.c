@@ -59,7 +59,7 @@ static void read_marks(const char *jobdir, struct filem_seq_info *v, int n)
         if (again)
             revive_log_debug("%s %s (warned already)", path, err);
         else
-            revive_log_warn("%s %s; it will be rewritten (failed-restart marks are lost)", path, err);
+            revive_log_warn("%s %s; it is ignored (the failed-restart marks it held are lost)", path, err);
         return;
     }
     for (int i = 0; i < n; i++) {

@@ -42,4 +42,16 @@ if out=$(env -i PATH=/usr/bin:/bin "$W/app" 2>&1) && [ "$out" = started ]; then
 else
     echo "FAIL: the program linked after env.sh does not start without it: $out"; fail=1
 fi
+# the commands the man pages' COMMON TASKS type bare are found after env.sh, in the install
+# (newuser52 NU-1: revive-mpirun(1)'s first line, "revive-exec --detect ./app", was "command
+# not found": revive-exec was installed only in libexec/revive, which env.sh does not put in PATH)
+prefix=$(dirname "$libdir")
+for c in mpirun mpiexec ckpt-mpirun restart-mpi ckpt-info cr_run cr_checkpoint cr_restart cr_info revive-exec; do
+    where=$(env -i PATH=/usr/bin:/bin bash -c '. "$1" && command -v "$2"' x "$envsh" "$c")
+    case $where in
+    "$prefix"/*) ;;
+    *) echo "FAIL: after env.sh, '$c' is '${where:-not found}', not a command of $prefix"; fail=1 ;;
+    esac
+done
+[ $fail = 0 ] && echo "PASS: after env.sh every command the man pages type is found in $prefix"
 exit $fail

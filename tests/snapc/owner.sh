@@ -73,5 +73,15 @@ done
 expect_rc 1 "nobody's ckpt-info of root's $jd" asnobody "$INFO" "$jd" &&
     err_has "ckpt-info: $jd belongs to user root (uid 0), not to you (uid $uid): snapshots are private to their owner, and only root can read it" &&
     one_line "nobody's ckpt-info $jd"
+# a folder of snapshots (what --ckpt-dir names, the form restart-mpi(1) teaches), root's and
+# 0700: whose it is (newuser52 NU-2: "is not a snapshot reference")
+sd=$W/snaps-closed
+mkdir -m 0700 "$sd" && cp -a "$jd" "$sd/"
+for c in "$INFO" "$RESTART"; do
+    v=read; case $c in "$RESTART"*) v=restart ;; esac
+    expect_rc 1 "nobody's ${c##*/} of root's folder $sd" asnobody $c "$sd" &&
+        err_has "${c##*/}: $sd belongs to user root (uid 0), not to you (uid $uid): snapshots are private to their owner, and only root can $v it" &&
+        one_line "nobody's ${c##*/} $sd"
+done
 pass "another user is told only the owner can read or restart it"
 finish

@@ -260,7 +260,7 @@ for cmd in "1 $INFO --verify" "1 $RESTART --showme" "1 $RESTART"; do
     want=$1
     shift
     expect_rc 0 "${*##*/} with a damaged index" "$@" "$jc"
-    n=$(grep -c "it will be rewritten (failed-restart marks are lost)" "$W/cmd.err")
+    n=$(grep -c "it is ignored (the failed-restart marks it held are lost)" "$W/cmd.err")
     [ "$n" = "$want" ] || fail "${*##*/} with a damaged index warned $n times, not $want: $(cat "$W/cmd.err")"
 done
 pass "a damaged index: one warning per process"

@@ -308,6 +308,10 @@ int main(int argc, char **argv)
     int e = filem_resolve_ref(ref, jobdir, sizeof jobdir, &seq, err, sizeof err);
     if (e == -EACCES && snap_owner_refuse_above(&ow, ref))
         return INFO_DAMAGED;
+    /* a folder of snapshots (--ckpt-dir) another user's and closed to the caller: it was "not a
+     * snapshot reference" (newuser52 NU-2); whose it is, as for a snapshot directory */
+    if (e == -EINVAL && access(ref, R_OK | X_OK) < 0 && snap_owner_refuse(&ow, ref))
+        return INFO_DAMAGED;
     if (e == 0 && err[0]) /* a folder holding snapshot directories: which one */
         fprintf(stderr, "%s: %s\n", info_me, err);
     if (e == 0 && snap_owner_refuse(&ow, jobdir))

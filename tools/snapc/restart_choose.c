@@ -167,6 +167,9 @@ int64_t restart_choose_snapshot(const struct opts *o, const char *rrank, char *j
     int re = filem_resolve_ref(o->ref, jobdir, jlen, &seq, err, sizeof err);
     if (re == -EACCES && snap_owner_refuse_above(&owner_words, o->ref))
         exit(1); /* nothing made yet */
+    /* another user's folder of snapshots (--ckpt-dir), closed to the caller (newuser52 NU-2) */
+    if (re == -EINVAL && access(o->ref, R_OK | X_OK) < 0 && snap_owner_refuse(&owner_words, o->ref))
+        exit(1);
     if (re < 0) {
         /* the snapshot directory gone: its metadata from this host's cache (restart_cache.h) */
         char cerr[8192], ask[64][256], *askv[64];

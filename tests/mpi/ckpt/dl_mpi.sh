@@ -150,7 +150,7 @@ fi
 # mpi4py (diffrev37 R-L5): refused as a script, and it did not run
 printf '#!/bin/sh\ntouch "%s"\n' "$d/ran" >"$d/python3.sh" && chmod +x "$d/python3.sh"
 if ! "$REVIVE_EXEC" --detect "$d/python3.sh" 2>py3sh.err && [ ! -e "$d/ran" ] &&
-    grep -q "is not a dynamically linked program" py3sh.err; then
+    grep -q "is a script (#!/bin/sh): Revive cannot tell which MPI the program it starts is linked with; say it with REVIVE_MPI=ompi or REVIVE_MPI=mpich" py3sh.err; then
     pass "python3.sh (a script, not an interpreter): not run, refused as a script"
 else
     failed "python3.sh: $([ -e "$d/ran" ] && echo "it was run" || echo "not refused as a script")"; show_err py3sh.err
