@@ -129,6 +129,10 @@ static int snapshot_dir(const struct snapc_coord_cfg *cfg)
     if (cfg->restart_of) {
         if (coord_restart_setup() < 0)
             return -1;
+        /* restart-mpi --ckpt-dir DIR: the restarted job's snapshots there (coord.base was the
+         * old ones' folder); REVIVE_SNAPSHOT_DIR left in the environment does not move them */
+        if (cfg->dir_given && cfg->dir && *cfg->dir && coord_base_dir(cfg->dir) < 0)
+            return -1;
     } else if (cfg->dir && *cfg->dir) {
         if (coord_base_dir(cfg->dir) < 0)
             return -1;

@@ -47,6 +47,8 @@ struct snapc_coord_cfg {
     int keep;                  /* 0: keep every committed sequence */
     const char *dir;           /* base snapshot directory (NULL: cwd) */
     const char *restart_of;    /* restart mode: the sequence directory restarted from */
+    int dir_given;             /* dir came from --dir (restart-mpi --ckpt-dir): a restart's
+                                * snapshots go there, not beside the old ones */
     uint32_t timeout_s;        /* default convergence bound (0: 120) */
     const char *local_dir;     /* node-local first (issue 9): each node's cache, the same path
                                 * on every host (REVIVE_LOCAL_DIR); "": each node's default

@@ -4,6 +4,7 @@
 #define REVIVE_LOG_SUBSYS "snapc"
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,6 +92,16 @@ int coord_build_meta(struct filem_meta *m, char *err, size_t errlen)
     /* the job's --ckpt-save-shared alone (not one snapshot's ckpt-mpirun --save-shared): a
      * restart's snapshots save them too (restart_carry_job_options) */
     filem_meta_set(m, "ckpt.save_shared.job", "%d", cfg->save_shared ? 1 : 0);
+    /* the job's other --ckpt-* options, which a restart takes again (restart_carry_job_options)
+     * unless restart-mpi's own say otherwise: --ckpt-partner, --ckpt-stage-bw (bytes per
+     * second, 0: no limit), --ckpt-no-wait-stage, and --ckpt-file-data-max (read by each rank
+     * from REVIVE_FILE_DATA_MAX, which the coordinator has too; recorded only when given) */
+    filem_meta_set(m, "ckpt.partner", "%d", cfg->partner ? 1 : 0);
+    filem_meta_set(m, "ckpt.stage_bw", "%llu", (unsigned long long)cfg->stage_bw);
+    filem_meta_set(m, "ckpt.no_wait_stage", "%d", cfg->mpix_nowait ? 1 : 0);
+    const char *fdm = getenv("REVIVE_FILE_DATA_MAX");
+    if (fdm && *fdm)
+        filem_meta_set(m, "ckpt.file_data_max", "%s", fdm);
     filem_meta_set(m, "raises", "%u", coord.p.raises);
     filem_meta_set(m, "ranks", "%d", coord.p.nranks);
     /* launcher and application */

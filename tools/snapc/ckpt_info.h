@@ -22,4 +22,9 @@ extern int info_json;        /* --json: everything into the caller's JSON buffer
 int info_show_seq(const char *jobdir, uint64_t seq, int verify, struct snapc_sbuf *jb,
                   struct seq_pick_verdict *vd);
 
+/* info_options.c: the job's --ckpt-* options that m records (restart-mpi carries them): one
+ * line of text on standard output, or with jb a ,"ckpt_options":{...} member appended to it. */
+struct filem_meta;
+void info_ckpt_options(const struct filem_meta *m, struct snapc_sbuf *jb);
+
 #endif

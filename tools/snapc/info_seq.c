@@ -391,6 +391,7 @@ static void seq_json(const struct filem_meta *m, const char *dir, uint64_t seq, 
         snprintf(p, sizeof p, "%s/%s", get(m, "parent.jobdir"), get(m, "parent.seq"));
         snapc_sb_json_str(jb, p);
     }
+    info_ckpt_options(m, jb);
     snapc_sb_printf(jb, ",\"rank_images\":[");
     for (uint64_t r = 0; r < ranks && r < (1u << 20); r++)
         rank_json(m, dir, r, jb);
@@ -499,6 +500,7 @@ static void seq_text(const struct filem_meta *m, const char *dir, uint64_t ranks
     printf("  MPI library %s; application %s\n", get(m, "mpi.path"), get(m, "app.path"));
     if (filem_meta_get(m, "parent.jobdir"))
         printf("  restarted from %s/%s\n", get(m, "parent.jobdir"), get(m, "parent.seq"));
+    info_ckpt_options(m, NULL);
     show_shared(m, ranks, NULL);
     /* where the copies are (issue 9): this directory, the ranks' node caches, partners */
     if (filem_meta_get(m, "partner.state")) {

@@ -535,5 +535,5 @@ int main(int argc, char **argv)
     }
 
     /* revive-coord in restart mode, in this process */
-    restart_exec_coordinator(coord, seqdir, flavor, launcher, &m, &run, rprogs, nrprogs, &cmd, &o.reloc);
+    restart_exec_coordinator(coord, seqdir, flavor, launcher, &m, &run, rprogs, nrprogs, &cmd, &o);
 }

@@ -332,8 +332,9 @@ void restart_launch_command(struct argv *cmd, const struct opts *o, const char *
 void restart_exec_coordinator(const char *coord, const char *seqdir, const char *flavor,
                               const char *launcher, struct filem_meta *m, const struct argv *run,
                               const int *rprogs, int nrprogs, const struct argv *cmd,
-                              const struct argv *reloc)
+                              const struct opts *o)
 {
+    const struct argv *reloc = &o->reloc;
     struct argv c = {0};
     restart_push(&c, coord);
     restart_push(&c, "--restart-of");
@@ -351,6 +352,10 @@ void restart_exec_coordinator(const char *coord, const char *seqdir, const char 
     if (kp && !getenv("REVIVE_CKPT_KEEP") && strcmp(kp, "0")) {
         restart_push(&c, "--keep");
         restart_push(&c, kp);
+    }
+    if (o->ckpt_dir) { /* restart-mpi --ckpt-dir (else beside the old snapshots) */
+        restart_push(&c, "--dir");
+        restart_push(&c, o->ckpt_dir);
     }
     for (int i = 0; i < nrprogs; i++) {
         restart_push(&c, "--prog");

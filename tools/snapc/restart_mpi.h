@@ -47,6 +47,8 @@ struct opts {
     long want_seq; /* --seq, else -1 */
     const char *hostfile, *ref, *meta_from, *recreate_in;
     const char *local; /* --ckpt-local, else REVIVE_LOCAL_DIR: an absolute path, "none" or NULL */
+    const char *ckpt_dir; /* --ckpt-dir, absolute (checked: there, or its parent), else NULL:
+                           * the restarted job's snapshots beside the old ones */
     int local_given;   /* local came from the command line or REVIVE_LOCAL_DIR (else the job's
                         * own --ckpt-local, restart_carry_job_options) */
     int showme, verify, preload;
@@ -60,7 +62,10 @@ void restart_parse_options(int argc, char **argv, struct opts *o);
 /* The job's own --ckpt-* settings its snapshot recorded (m) go on in the restarted job where
  * neither restart-mpi's command line nor the environment says otherwise (newuser50 M5: a job
  * started with --ckpt-local DIR restarted writing into the default caches): --ckpt-local into
- * o->local and REVIVE_LOCAL_DIR, --ckpt-save-shared into REVIVE_SAVE_SHARED, --ckpt-save-files
+ * o->local and REVIVE_LOCAL_DIR, --ckpt-save-shared into REVIVE_SAVE_SHARED, --ckpt-partner
+ * into REVIVE_CKPT_PARTNER (not with --ckpt-local none), --ckpt-stage-bw into
+ * REVIVE_CKPT_STAGE_BW, --ckpt-no-wait-stage into REVIVE_MPIX_NO_WAIT_STAGE,
+ * --ckpt-file-data-max into REVIVE_FILE_DATA_MAX, --ckpt-save-files
  * into REVIVE_SAVE_FILES (each PATH where --relocate moves it). The interval and the
  * retention: restart_exec_coordinator; the snapshot directory: beside the old ones. */
 void restart_carry_job_options(struct opts *o, const struct filem_meta *m);
@@ -154,6 +159,6 @@ void restart_launch_command(struct argv *cmd, const struct opts *o, const char *
 void restart_exec_coordinator(const char *coord, const char *seqdir, const char *flavor,
                               const char *launcher, struct filem_meta *m, const struct argv *run,
                               const int *rprogs, int nrprogs, const struct argv *cmd,
-                              const struct argv *reloc) __attribute__((noreturn));
+                              const struct opts *o) __attribute__((noreturn));
 
 #endif

@@ -44,7 +44,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: restart-mpi [--seq N] [--hostfile F] [--relocate OLD=NEW]... [--no-verify]\n"
-            "                   [--ckpt-local DIR | none] [--ckpt-no-wait-stage] [--preload]\n"
+            "                   [--ckpt-dir DIR] [--ckpt-local DIR | none] [--preload]\n"
+            "                   [--ckpt-no-wait-stage] [--ckpt-partner] [--ckpt-stage-bw BYTES]\n"
             "                   [--ckpt-file-data-max SIZE] [--ckpt-interval SEC]\n"
             "                   [--ckpt-keep N] [--ckpt-save-shared]\n"
             "                   [--ckpt-save-files PATH[,PATH...]]\n"
@@ -58,9 +59,11 @@ static void usage(FILE *f)
             "there (the only one with a committed sequence no restart superseded), said on\n"
             "stderr) with the same MPI\n"
             "launcher, number of ranks and launcher options, and its own checkpoint options\n"
-            "(mpirun's --ckpt-interval, --ckpt-keep, --ckpt-local, --ckpt-save-shared,\n"
-            "--ckpt-save-files) unless an option below says otherwise. The job runs in the foreground;\n"
-            "restart-mpi exits with its status. Its own snapshots go beside the old ones.\n"
+            "(mpirun's --ckpt-interval, --ckpt-keep, --ckpt-local, --ckpt-partner,\n"
+            "--ckpt-stage-bw, --ckpt-no-wait-stage, --ckpt-file-data-max, --ckpt-save-shared,\n"
+            "--ckpt-save-files) unless an option below (or its variable) says otherwise. The job\n"
+            "runs in the foreground; restart-mpi exits with its status. Its own snapshots go\n"
+            "beside the old ones (--ckpt-dir: elsewhere).\n"
             "An image missing from the snapshot directory is first fetched from the node-local\n"
             "cache of its rank's host or from its partner copy (the hosts the snapshot names).\n"
             "A snapshot directory that is gone is re-created from the metadata kept in this\n"
@@ -74,6 +77,8 @@ static void usage(FILE *f)
             "                 to every rank\n"
             "  --no-verify    skip the checks of the rank images before the launch (their\n"
             "                 checksums, the files they map); the ranks still check them\n"
+            "  --ckpt-dir DIR the restarted job's snapshots go into DIR (default: beside the\n"
+            "                 old ones); made 0700 when only its last part is missing\n"
             "  --ckpt-local DIR  node-local caches (default $REVIVE_LOCAL_DIR, else the job's\n"
             "                 --ckpt-local, else each host's\n"
             "                 $TMPDIR/revive-local-<uid> or /tmp/...): each rank reads its image\n"
@@ -82,10 +87,17 @@ static void usage(FILE *f)
             "                 'none': read the snapshot directory only\n"
             "  --ckpt-file-data-max SIZE  the restarted ranks' images may hold SIZE bytes\n"
             "                 (K, M, G; 0: no limit) of files deleted while open and files in\n"
-            "                 /dev/shm (as mpirun's option; $REVIVE_FILE_DATA_MAX)\n"
+            "                 /dev/shm (as mpirun's option; default the job's;\n"
+            "                 $REVIVE_FILE_DATA_MAX)\n"
             "  --ckpt-no-wait-stage  the restarted job's MPIX_Checkpoint returns once every\n"
             "                 image is in its node's cache, before the commit (as mpirun's option;\n"
-            "                 $REVIVE_MPIX_NO_WAIT_STAGE=1)\n"
+            "                 default the job's; $REVIVE_MPIX_NO_WAIT_STAGE=1, =0 turns it off)\n"
+            "  --ckpt-partner the restarted job's cached images are also copied into another\n"
+            "                 node's cache (as mpirun's option; default the job's;\n"
+            "                 $REVIVE_CKPT_PARTNER=1, =0 turns it off)\n"
+            "  --ckpt-stage-bw BYTES  the restarted job copies its images from the caches at\n"
+            "                 most BYTES per second per rank (0: no limit; default the job's;\n"
+            "                 $REVIVE_CKPT_STAGE_BW)\n"
             "  --ckpt-interval SEC  the restarted job's periodic snapshots every SEC seconds\n"
             "                 (0: none; default the job's; $REVIVE_CKPT_INTERVAL)\n"
             "  --ckpt-keep N  the restarted job keeps its N newest snapshots (0: all; default the\n"
@@ -129,6 +141,55 @@ static void usage(FILE *f)
             "  restart-mpi --relocate /old/run=/new/run -- --oversubscribe ./snap.ckpt/3\n");
 }
 
+/* restart-mpi --ckpt-dir DIR, checked before anything is made as the mpirun wrapper's is (by
+ * revive-coord, which makes it): a directory this user can write into, or one whose parent is,
+ * then made 0700 by the coordinator (only its last part: a typo in the middle of the path should
+ * not become a tree). Anything else ends restart-mpi in one line, status 2. Returned absolute
+ * (the coordinator runs from the job's directory). */
+static const char *restart_ckpt_dir_check(const char *dir)
+{
+    static char abs[PATH_MAX];
+    struct stat st;
+    if (realpath(dir, abs)) {
+        if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode))
+            restart_usage_die("--ckpt-dir %s is not a directory; give the directory the restarted "
+                              "job's snapshots go into", dir);
+        if (access(abs, W_OK | X_OK) < 0)
+            restart_usage_die("--ckpt-dir %s: cannot write snapshots there (%s); choose another "
+                              "directory", dir, strerror(errno));
+        return abs;
+    }
+    if (errno != ENOENT)
+        restart_usage_die("--ckpt-dir %s: %s; choose another directory", dir, strerror(errno));
+    /* missing: its parent must be there (the last part is made) */
+    char parent[PATH_MAX], ppath[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", dir);
+    size_t l = strlen(parent);
+    while (l > 1 && parent[l - 1] == '/')
+        parent[--l] = 0;
+    char *slash = strrchr(parent, '/');
+    const char *last = slash ? slash + 1 : parent;
+    if (slash == parent)
+        snprintf(ppath, sizeof ppath, "/");
+    else if (slash) {
+        *slash = 0;
+        snprintf(ppath, sizeof ppath, "%s", parent);
+    } else
+        snprintf(ppath, sizeof ppath, ".");
+    char preal[PATH_MAX];
+    if (!*last || !strcmp(last, ".") || !strcmp(last, "..") || !realpath(ppath, preal) ||
+        stat(preal, &st) < 0 || !S_ISDIR(st.st_mode))
+        restart_usage_die("--ckpt-dir %s does not exist, nor does its parent; create it with "
+                          "'mkdir -p %s' or choose another", dir, dir);
+    if (access(preal, W_OK | X_OK) < 0)
+        restart_usage_die("--ckpt-dir %s does not exist and cannot be made in %s (%s); choose "
+                          "another directory", dir, preal, strerror(errno));
+    if ((size_t)snprintf(abs, sizeof abs, "%s/%s", strcmp(preal, "/") ? preal : "", last) >=
+        sizeof abs)
+        restart_usage_die("--ckpt-dir %s: the path is too long", dir);
+    return abs;
+}
+
 /* The command line into o. A wrong one ends restart-mpi with status 2 (restart_usage_die), --help with
  * 0, before anything is made; REVIVE_LOCAL_DIR is set from --ckpt-local (the restarted job's own
  * snapshots take it too). */
@@ -137,6 +198,7 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
     long want_seq = -1;
     const char *hostfile = NULL, *ref = NULL, *meta_from = NULL, *recreate_in = NULL;
     int showme = 0, verify = 1, preload = 0, restore_files = 1;
+    const char *ckpt_dir = NULL;
     /* node-local caches (issue 9): each rank reads its image from its node's cache where a good
      * copy is there, else from the snapshot directory; --preload copies it there first */
     const char *local = getenv("REVIVE_LOCAL_DIR");
@@ -224,6 +286,20 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
             setenv("REVIVE_SAVE_FILES", argv[++i], 1); /* read by the new coordinator */
         } else if (!strcmp(a, "--ckpt-no-wait-stage")) {
             setenv("REVIVE_MPIX_NO_WAIT_STAGE", "1", 1); /* read by the new coordinator */
+        } else if (!strcmp(a, "--ckpt-partner")) {
+            setenv("REVIVE_CKPT_PARTNER", "1", 1); /* read by the new coordinator */
+        } else if (!strcmp(a, "--ckpt-stage-bw")) {
+            const char *v = i + 1 < argc ? argv[i + 1] : "";
+            if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 19)
+                restart_usage_die("--ckpt-stage-bw needs a whole number of bytes per second, 0 or "
+                                  "more (0: no limit), not '%s'", v);
+            setenv("REVIVE_CKPT_STAGE_BW", v, 1); /* read by the new coordinator */
+            i++;
+        } else if (!strcmp(a, "--ckpt-dir")) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                restart_usage_die("--ckpt-dir needs a directory (where the restarted job's "
+                                  "snapshots go)");
+            ckpt_dir = restart_ckpt_dir_check(argv[++i]);
         } else if (!strcmp(a, "--preload"))
             preload = 1;
         else if (!strcmp(a, "--no-verify"))
@@ -263,6 +339,10 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
             "'%s'", local);
     if (preload && local && !strcmp(local, "none"))
         restart_usage_die("--preload needs a node-local directory (not --ckpt-local none)");
+    const char *pt = getenv("REVIVE_CKPT_PARTNER");
+    if (pt && !strcmp(pt, "1") && local && !strcmp(local, "none"))
+        restart_usage_die("--ckpt-partner keeps copies in the node-local caches: it cannot go "
+                          "with --ckpt-local none");
     if (local)
         setenv("REVIVE_LOCAL_DIR", local, 1); /* the restarted job's own snapshots too */
     if (!ref) {
@@ -271,6 +351,7 @@ void restart_parse_options(int argc, char **argv, struct opts *o)
     }
     *o = (struct opts){.want_seq = want_seq, .hostfile = hostfile, .ref = ref,
                        .meta_from = meta_from, .recreate_in = recreate_in, .local = local,
+                       .ckpt_dir = ckpt_dir,
                        .local_given = local_given,
                        .showme = showme, .verify = verify, .preload = preload,
                        .restore_files = restore_files, .extra = extra,
@@ -293,6 +374,24 @@ void restart_carry_job_options(struct opts *o, const struct filem_meta *m)
     const char *ss = filem_meta_get(m, "ckpt.save_shared.job");
     if (ss && !strcmp(ss, "1") && !getenv("REVIVE_SAVE_SHARED"))
         setenv("REVIVE_SAVE_SHARED", "1", 1);
+    /* --ckpt-partner, --ckpt-stage-bw, --ckpt-no-wait-stage, --ckpt-file-data-max: the
+     * variables restart-mpi's options set (or the user did) win; partner copies need the
+     * node-local caches, which --ckpt-local none turned off for this restart */
+    const char *pt = filem_meta_get(m, "ckpt.partner");
+    if (pt && !strcmp(pt, "1") && !getenv("REVIVE_CKPT_PARTNER") &&
+        !(o->local && !strcmp(o->local, "none")))
+        setenv("REVIVE_CKPT_PARTNER", "1", 1);
+    const char *bw = filem_meta_get(m, "ckpt.stage_bw");
+    if (bw && *bw && strcmp(bw, "0") && strspn(bw, "0123456789") == strlen(bw) &&
+        !getenv("REVIVE_CKPT_STAGE_BW"))
+        setenv("REVIVE_CKPT_STAGE_BW", bw, 1);
+    const char *nw = filem_meta_get(m, "ckpt.no_wait_stage");
+    if (nw && !strcmp(nw, "1") && !getenv("REVIVE_MPIX_NO_WAIT_STAGE"))
+        setenv("REVIVE_MPIX_NO_WAIT_STAGE", "1", 1);
+    uint64_t fdm_b;
+    const char *fdm = filem_meta_get(m, "ckpt.file_data_max");
+    if (fdm && revive_size_arg(fdm, &fdm_b) == 0 && !getenv("REVIVE_FILE_DATA_MAX"))
+        setenv("REVIVE_FILE_DATA_MAX", fdm, 1); /* the ranks' (-x for Open MPI's) */
     /* --ckpt-save-files: the same files, where --relocate moves them (the job's files are
      * there now) */
     const char *jsf = filem_meta_get(m, "ckpt.save_files");

@@ -277,6 +277,7 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--dir") == 0 && v) {
             cfg.dir = v;
+            cfg.dir_given = 1;
             i++;
         } else if (strcmp(a, "--flavor") == 0 && v) {
             cfg.flavor = v;

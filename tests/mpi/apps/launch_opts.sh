@@ -6,7 +6,8 @@
 # same (sorted: ranks interleave), status 0 both. The options of Open MPI's mpirun and of
 # MPICH's Hydra: environment (-x, -genv NAME=VALUE and NAME VALUE, -envlist), placement
 # (--host, --hostfile, -hosts, -f, -ppn, --map-by, --bind-to), -wdir with a program relative
-# to it, --mca, --tag-output, --timeout, --stdin, -prepend-pattern, -l, -profile, "--" before
+# to it (also in a later MPMD section; Open MPI: a name without a slash, found in PATH, then in
+# the rank's working directory: its section's -wdir, else the launch directory), --mca, --tag-output, --timeout, --stdin, -prepend-pattern, -l, -profile, "--" before
 # the program (Open MPI), -n=2 and --np (Hydra), and a program whose own arguments look like
 # the wrapper's (-am ft-enable-cr, --ckpt-dir). --output-filename: the files it writes compared.
 # Then --app FILE (Open MPI) and -configfile FILE (Hydra), whose programs Revive cannot put its
@@ -19,6 +20,7 @@ fail=0
 d=$tmp/opts
 mkdir -p "$d/sub" "$d/elsewhere"
 cp "$prog" "$d/sub/lprog"   # -wdir sub ./lprog: there, not in the launch directory
+cp "$prog" "$d/lhere"       # Open MPI: "lhere" (no slash, not in PATH) is the launch directory's
 export LOPT_B=b-inherited
 unset LOPT_A
 # records FILE: the rank lines of FILE, sorted. Hydra passes the ranks' output on in pieces
@@ -58,6 +60,11 @@ ompi)
     same "--host" --host localhost:2 -np 2 PROG env
     same "--hostfile" --hostfile hosts -np 2 PROG env
     same "-wdir D ./prog" -wdir sub -np 2 ./lprog env
+    # a name without a slash: PATH, then the rank's working directory (its section's -wdir)
+    same "-wdir D prog" -wdir sub -np 2 lprog env
+    same "prog in the launch directory" -np 2 lhere env
+    same "MPMD: a later section's -wdir D prog" -np 1 PROG env : -wdir sub -np 1 lprog env
+    same "MPMD: a later section's -wdir D ./prog" -np 1 PROG env : -wdir sub -np 1 ./lprog env
     same "--tag-output --timeout" --tag-output --timeout 300 -np 2 PROG env
     same "--stdin none" --stdin none -np 2 PROG env
     same "--report-bindings" --report-bindings -np 2 PROG env
@@ -91,6 +98,7 @@ mpich)
     same "-hosts -ppn" -hosts localhost -ppn 2 -n 2 PROG env
     same "-f" -f hosts -n 2 PROG env
     same "-wdir D ./prog" -wdir sub -n 2 ./lprog env
+    same "MPMD: a later section's -wdir D ./prog" -n 1 PROG env : -wdir sub -n 1 ./lprog env
     same "-bind-to -map-by" -bind-to none -map-by core -n 2 PROG env
     same "-prepend-pattern" -prepend-pattern '[%r] ' -n 2 PROG env
     same "-l" -l -n 2 PROG env
