@@ -695,7 +695,14 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen);
  * design in docs/mpi.md ("Synchronous sends at a global snapshot"). */
 void pml_owed_reset(void);                     /* the drain begins */
 void pml_owed_note(struct pml_req *r, int freed); /* the drain completed send r */
-int pml_owed_settle(double deadline, char *err, size_t errlen); /* after the drain's barrier */
+/* This rank's word in the drain's barrier: 1 when it noted a synchronous send this drain or
+ * sent a notice since the last settle, so the settle's round is needed. */
+int pml_owed_wanted(void);
+/* After the drain's barrier; any: some rank's word was 1 (else no round, nothing owes). */
+int pml_owed_settle(int any, double deadline, char *err, size_t errlen);
+/* The notices' tag on the private communicator: above every tag of the epoch's exchanges
+ * (drain_xchg.c asserts it), below MPI_TAG_UB's least bound */
+#define PML_OWED_TAG 32001
 void pml_owed_notify(struct pml_dmsg *m);      /* the application received drained message m */
 void pml_owed_poll(void);                      /* notices that came: their requests DONE */
 /* The application's turn on an owed request (completion calls): 1 when it is DONE now. */

@@ -294,6 +294,25 @@ static int must_complete(void)
     return n;
 }
 
+/* The drain's final barrier, each rank's word its pml_owed_wanted: *any, whether one is 1. The
+ * words live as long as the rank (a send of a barrier left on an abort may still read them). */
+static int barrier_owed(double deadline, int *any, char *err, size_t errlen)
+{
+    static uint64_t *words;
+    if (!words && !(words = calloc(2 * (size_t)pml_world_size, sizeof *words))) {
+        snprintf(err, errlen, "drain: out of memory");
+        return -ENOMEM;
+    }
+    uint64_t w = (uint64_t)pml_owed_wanted(), *got = words + pml_world_size;
+    for (int i = 0; i < pml_world_size; i++)
+        words[i] = w;
+    int e = pml_xchg(PML_XCHG_DRAINED, words, got, deadline, "drain: the final barrier", err, errlen);
+    *any = 0;
+    for (int i = 0; !e && i < pml_world_size; i++)
+        *any |= got[i] != 0;
+    return e;
+}
+
 static uint64_t sum_sent(void)
 {
     uint64_t s = 0;
@@ -352,12 +371,14 @@ int pml_drain_run(struct snapc_drain_stats *st, char *err, size_t errlen)
             pml_idle_own(&idle);
     }
     /* everybody's sends complete only with the receivers' progress: keep it going until every
-     * rank is done */
-    e = pml_xchg(PML_XCHG_DRAINED, NULL, NULL, deadline, "drain: the final barrier", err, errlen);
+     * rank is done. Each rank's word says whether the synchronous sends' settle is needed: a
+     * job without them at the snapshot pays no round of its own (owed.c) */
+    int any;
+    e = barrier_owed(deadline, &any, err, errlen);
     if (e)
         return e;
     /* which synchronous sends it completed before their receive (owed.c) */
-    e = pml_owed_settle(deadline, err, errlen);
+    e = pml_owed_settle(any, deadline, err, errlen);
     if (e)
         return e;
     st->sent = sum_sent();

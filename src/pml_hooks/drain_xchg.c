@@ -22,6 +22,10 @@
 #define XCHG_TAG_BASE 1000
 #define XCHG_EPOCHS 3000 /* 1000 + 3000 * PML_XCHG_PHASES stays below 32000 (owed.c's tag) */
 #define XCHG_PURGE 64   /* epochs looked back for messages left behind */
+/* a phase added later must not make the exchanges' tags reach the notices' (diffrev51 R-L9) */
+_Static_assert(XCHG_TAG_BASE + XCHG_EPOCHS * PML_XCHG_PHASES <= PML_OWED_TAG,
+               "the exchanges' tags reach owed.c's notice tag: fewer XCHG_EPOCHS");
+_Static_assert(PML_OWED_TAG <= 32767, "owed.c's notice tag is above MPI_TAG_UB's least bound");
 
 static uint32_t last_epoch; /* the epoch of this rank's last exchange */
 

@@ -10,7 +10,9 @@
  *   - the drain notes every synchronous send it completes (pml_owed_note), with that count;
  *   - after its barrier every rank gives every other its notes, and the count of messages it
  *     drained per (sender, communicator, tag) (pml_owed_settle, an all-gather of the epoch's
- *     exchanges). Messages of a sender on one (communicator, tag) do not overtake each other:
+ *     exchanges), when some rank needs it: the barrier carries each rank's word (pml_owed_wanted:
+ *     a note, or a notice sent since the last settle), so a job without synchronous sends at the
+ *     snapshot pays no round of its own. Messages of a sender on one (communicator, tag) do not overtake each other:
  *     the k a receiver drained are the last k the sender posted there, whether they completed
  *     before the drain (an eager standard send) or in it; a noted send with later < k is the
  *     receiver's drained message k - 1 - later (the others the receiving application had
@@ -38,10 +40,6 @@
 
 #include "common/clock.h"
 
-/* The notice's tag on the private communicator: above every tag of the epoch's exchanges
- * (drain_xchg.c), below MPI_TAG_UB's least bound. */
-#define OWED_TAG 32001
-
 /* The words of one entry of the settle's all-gather. */
 enum { E_KIND, E_SENDER, E_RECEIVER, E_CID, E_TAG, E_VAL, E_LATER, E_WORDS };
 enum { K_SEND = 1, /* a synchronous send the drain completed: val = its id, later its count */
@@ -66,7 +64,24 @@ static size_t nowed_cap;
 uint32_t pml_rq_nowed;
 
 static uint64_t *notices_sent, *notices_got; /* per world rank, since MPI_Init */
+static uint32_t notices_unsettled;           /* notices sent since the last settle */
 static pthread_mutex_t owed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* p with room for `need` elements of `size` bytes: its capacity *cap doubled (from `first`)
+ * as needed; out of memory ends the rank, naming what the room was for. */
+static void *grow(void *p, size_t *cap, size_t need, size_t size, size_t first, const char *what)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    void *n = realloc(p, c * size);
+    if (!n)
+        pml_fatal("out of memory %s", what);
+    *cap = c;
+    return n;
+}
 
 static MPI_Datatype u64(void)
 {
@@ -99,14 +114,8 @@ static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
 void pml_sync_posted(struct pml_req *r)
 {
     pthread_mutex_lock(&sync_lock);
-    if (pml_sync_npending == capsyncs) {
-        size_t cap = capsyncs ? 2 * capsyncs : 16;
-        struct pml_req **n = realloc(syncs, cap * sizeof *n);
-        if (!n)
-            pml_fatal("out of memory keeping the pending synchronous sends");
-        syncs = n;
-        capsyncs = cap;
-    }
+    syncs = grow(syncs, &capsyncs, (size_t)pml_sync_npending + 1, sizeof *syncs, 16,
+                 "keeping the pending synchronous sends");
     r->later = 0;
     syncs[pml_sync_npending] = r;
     __atomic_store_n(&pml_sync_npending, pml_sync_npending + 1, __ATOMIC_RELAXED);
@@ -143,14 +152,7 @@ void pml_owed_note(struct pml_req *r, int freed)
     int dest = world_of(r->comm, r->peer);
     if (dest < 0)
         return;
-    if (nnotes == capnotes) {
-        size_t cap = capnotes ? 2 * capnotes : 64;
-        struct note *n = realloc(notes, cap * sizeof *n);
-        if (!n)
-            pml_fatal("out of memory noting the drain's sends");
-        notes = n;
-        capnotes = cap;
-    }
+    notes = grow(notes, &capnotes, nnotes + 1, sizeof *notes, 64, "noting the drain's sends");
     notes[nnotes++] = (struct note){ r->order, r->comm->cid, dest, r->tag, r->later,
                                      freed ? NULL : r };
 }
@@ -175,14 +177,8 @@ static void take(uint64_t id)
 
 static void make_owed(struct pml_req *r)
 {
-    if (pml_rq_nowed == nowed_cap) {
-        size_t cap = nowed_cap ? 2 * nowed_cap : 16;
-        struct owed *o = realloc(owed, cap * sizeof *o);
-        if (!o)
-            pml_fatal("out of memory keeping the owed synchronous sends");
-        owed = o;
-        nowed_cap = cap;
-    }
+    owed = grow(owed, &nowed_cap, (size_t)pml_rq_nowed + 1, sizeof *owed, 16,
+                "keeping the owed synchronous sends");
     owed[pml_rq_nowed] = (struct owed){ r, r->order };
     __atomic_add_fetch(&pml_rq_nowed, 1, __ATOMIC_RELAXED);
     if (r->flags & PML_RQ_DONE)
@@ -207,7 +203,7 @@ void pml_owed_free(struct pml_req *r)
 static void receive_notice(MPI_Comm pw, int src)
 {
     uint64_t id = 0;
-    pml_L.MPI_Recv(&id, 1, u64(), src, OWED_TAG, pw, MPI_STATUS_IGNORE);
+    pml_L.MPI_Recv(&id, 1, u64(), src, PML_OWED_TAG, pw, MPI_STATUS_IGNORE);
     notices_got[src]++;
     take(id);
 }
@@ -222,7 +218,7 @@ void pml_owed_poll(void)
     for (;;) {
         int flag = 0;
         MPI_Status s;
-        if (pml_L.MPI_Iprobe(MPI_ANY_SOURCE, OWED_TAG, pw, &flag, &s) != MPI_SUCCESS || !flag)
+        if (pml_L.MPI_Iprobe(MPI_ANY_SOURCE, PML_OWED_TAG, pw, &flag, &s) != MPI_SUCCESS || !flag)
             break;
         receive_notice(pw, s.MPI_SOURCE);
     }
@@ -241,54 +237,79 @@ void pml_owed_notify(struct pml_dmsg *m)
         return;
     }
     /* 8 bytes: eager in every transport, the send returns at once */
-    pml_L.MPI_Send(&m->owed_id, 1, u64(), m->owed_to, OWED_TAG, (MPI_Comm)pml_private_world);
+    pml_L.MPI_Send(&m->owed_id, 1, u64(), m->owed_to, PML_OWED_TAG, (MPI_Comm)pml_private_world);
     __atomic_add_fetch(&notices_sent[m->owed_to], 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&notices_unsettled, 1, __ATOMIC_RELAXED);
 }
 
-/* The receiver's side: its fresh messages from `sender` on (cid, tag) in arrival order, the last
- * k the sender posted there; its noted synchronous send with later < k is message k - 1 - later. */
-static void mark_owing(const uint64_t *all, long nent, struct pml_dmsg *first)
+/* A key of the settle's lookups, sorted by (peer, cid, tag, ord): a drained message (peer its
+ * sender, ord its arrival), a noted send's entry (peer its sender, ord its later count, val its
+ * id) or a drained count (peer the receiver, val the count). Sorting, not a walk per entry: the
+ * counts can be large (10^4 pending requests or drained messages; diffrev51 R-L8). */
+struct skey {
+    int64_t peer, tag;
+    uint64_t cid, ord, val;
+    struct pml_dmsg *m;
+};
+
+static int skey_cmp(const void *pa, const void *pb)
 {
-    uint64_t cid = first->comm->cid;
-    int tag = first->tag;
-    int sender = world_of(first->comm, first->source);
-    uint64_t k = 0;
-    for (struct pml_dmsg *m = first; m; m = m->next)
-        if (m->fresh == 1 && m->comm && m->comm->cid == cid && m->tag == tag &&
-            world_of(m->comm, m->source) == sender)
-            k++;
-    uint64_t j = 0;
-    for (struct pml_dmsg *m = first; m; m = m->next) {
-        if (m->fresh != 1 || !m->comm || m->comm->cid != cid || m->tag != tag ||
-            world_of(m->comm, m->source) != sender)
+    const struct skey *a = pa, *b = pb;
+    if (a->peer != b->peer)
+        return a->peer < b->peer ? -1 : 1;
+    if (a->cid != b->cid)
+        return a->cid < b->cid ? -1 : 1;
+    if (a->tag != b->tag)
+        return a->tag < b->tag ? -1 : 1;
+    return a->ord < b->ord ? -1 : a->ord > b->ord;
+}
+
+static int same_key(const struct skey *a, const struct skey *b)
+{
+    return a->peer == b->peer && a->cid == b->cid && a->tag == b->tag;
+}
+
+/* The entries of kind `kind` of the all-gather whose side `side` (E_SENDER or E_RECEIVER) is
+ * this rank, as keys on the other side, sorted (n set; NULL when none or out of memory: *oom). */
+static struct skey *entries_of(const uint64_t *all, long nent, uint64_t kind, int side,
+                               size_t *n, int *oom)
+{
+    size_t cnt = 0, cap = 0;
+    struct skey *k = NULL;
+    for (long i = 0; i < nent; i++) {
+        const uint64_t *e = all + i * E_WORDS;
+        if (e[E_KIND] != kind || (int)e[side] != pml_world_rank)
             continue;
-        m->fresh = 2; /* looked at */
-        for (long i = 0; i < nent; i++) {
-            const uint64_t *e = all + i * E_WORDS;
-            if (e[E_KIND] == K_SEND && (int)e[E_SENDER] == sender &&
-                (int)e[E_RECEIVER] == pml_world_rank && e[E_CID] == cid &&
-                (int)(uint32_t)e[E_TAG] == tag && e[E_LATER] == k - 1 - j) {
-                m->owes = 1;
-                m->owed_to = sender;
-                m->owed_id = e[E_VAL];
+        if (cnt == cap) {
+            size_t c = cap ? 2 * cap : 16;
+            struct skey *x = realloc(k, c * sizeof *x);
+            if (!x) {
+                *oom = 1;
                 break;
             }
+            k = x;
+            cap = c;
         }
-        j++;
+        int other = side == E_SENDER ? E_RECEIVER : E_SENDER;
+        k[cnt++] = (struct skey){ (int)e[other], (int)(uint32_t)e[E_TAG], e[E_CID],
+                                  kind == K_SEND ? e[E_LATER] : 0, e[E_VAL], NULL };
     }
+    if (cnt)
+        qsort(k, cnt, sizeof *k, skey_cmp);
+    *n = cnt;
+    return k;
+}
+
+static const struct skey *find(const struct skey *k, size_t n, const struct skey *want)
+{
+    return n ? bsearch(want, k, n, sizeof *k, skey_cmp) : NULL;
 }
 
 static void put(uint64_t **buf, size_t *n, size_t *cap, uint64_t kind, int s, int r, uint64_t cid,
                 int tag, uint64_t val, uint64_t later)
 {
-    if (*n + E_WORDS > *cap) {
-        size_t c = *cap ? 2 * *cap : 16 * E_WORDS;
-        uint64_t *b = realloc(*buf, c * sizeof *b);
-        if (!b)
-            pml_fatal("out of memory for the drain's synchronous sends");
-        *buf = b;
-        *cap = c;
-    }
+    *buf = grow(*buf, cap, *n + E_WORDS, sizeof **buf, 16 * E_WORDS,
+                "for the drain's synchronous sends");
     uint64_t *e = *buf + *n;
     e[E_KIND] = kind;
     e[E_SENDER] = (uint64_t)s;
@@ -300,12 +321,36 @@ static void put(uint64_t **buf, size_t *n, size_t *cap, uint64_t kind, int s, in
     *n += E_WORDS;
 }
 
-int pml_owed_settle(double deadline, char *err, size_t errlen)
+int pml_owed_wanted(void)
 {
+    return nnotes > 0 || __atomic_load_n(&notices_unsettled, __ATOMIC_RELAXED);
+}
+
+int pml_owed_settle(int any, double deadline, char *err, size_t errlen)
+{
+    if (!any) {
+        /* no rank noted a synchronous send or sent a notice since the last settle (the drain's
+         * barrier said): nothing owes, nothing is in flight */
+        pml_owed_reset();
+        return 0;
+    }
     if (counters()) {
         snprintf(err, errlen, "drain: out of memory for the synchronous sends' notices");
         return -ENOMEM;
     }
+    /* the messages this drain took, in arrival order, sorted by (sender, communicator, tag):
+     * each key's run is its sender's last k there, in the order it posted them */
+    size_t nmsg = 0, capmsg = 0;
+    struct skey *msgs = NULL;
+    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next) {
+        if (m->fresh != 1 || !m->comm)
+            continue;
+        msgs = grow(msgs, &capmsg, nmsg + 1, sizeof *msgs, 64, "for the drain's synchronous sends");
+        msgs[nmsg] = (struct skey){ world_of(m->comm, m->source), m->tag, m->comm->cid, nmsg, 0, m };
+        nmsg++;
+    }
+    if (nmsg)
+        qsort(msgs, nmsg, sizeof *msgs, skey_cmp);
     uint64_t *mine = NULL;
     size_t nmine = 0, cap = 0;
     /* the synchronous sends it completed */
@@ -313,22 +358,12 @@ int pml_owed_settle(double deadline, char *err, size_t errlen)
         put(&mine, &nmine, &cap, K_SEND, pml_world_rank, notes[i].dest, notes[i].cid,
             notes[i].tag, notes[i].order, notes[i].later);
     /* the messages this drain took, per (sender, communicator, tag) */
-    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next) {
-        if (m->fresh != 1 || !m->comm)
-            continue;
-        int s = world_of(m->comm, m->source);
-        uint64_t k = 0;
-        for (struct pml_dmsg *x = m; x; x = x->next)
-            if (x->fresh == 1 && x->comm && x->comm->cid == m->comm->cid && x->tag == m->tag &&
-                world_of(x->comm, x->source) == s) {
-                x->fresh = 3; /* counted */
-                k++;
-            }
-        put(&mine, &nmine, &cap, K_DRAINED, s, pml_world_rank, m->comm->cid, m->tag, k, 0);
+    for (size_t i = 0, j; i < nmsg; i = j) {
+        for (j = i + 1; j < nmsg && same_key(&msgs[i], &msgs[j]); j++)
+            ;
+        put(&mine, &nmine, &cap, K_DRAINED, (int)msgs[i].peer, pml_world_rank, msgs[i].cid,
+            (int)msgs[i].tag, j - i, 0);
     }
-    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next)
-        if (m->fresh == 3)
-            m->fresh = 1;
     for (int w = 0; w < pml_world_size; w++)
         if (notices_sent[w])
             put(&mine, &nmine, &cap, K_NOTICES, pml_world_rank, w, 0, 0, notices_sent[w], 0);
@@ -337,36 +372,60 @@ int pml_owed_settle(double deadline, char *err, size_t errlen)
     int e = pml_xchgv(PML_XCHG_OWEDCOUNTS, PML_XCHG_OWED, mine, (int)nmine, &all, &nall, deadline,
                       "drain: the synchronous sends", err, errlen);
     free(mine);
-    if (e)
+    if (e) {
+        free(msgs);
         return e;
+    }
     long nent = nall / E_WORDS;
     unsigned nowe = 0, nsend = 0;
-    /* the receiver's side */
-    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next)
-        if (m->fresh == 1 && m->comm)
-            mark_owing(all, nent, m);
-    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next) {
-        nowe += m->fresh && m->owes;
-        m->fresh = 0;
+    int oom = 0;
+    size_t nsends, ndrained;
+    struct skey *sends = entries_of(all, nent, K_SEND, E_RECEIVER, &nsends, &oom);
+    struct skey *drained = entries_of(all, nent, K_DRAINED, E_SENDER, &ndrained, &oom);
+    if (oom) {
+        free(msgs);
+        free(sends);
+        free(drained);
+        free(all);
+        snprintf(err, errlen, "drain: out of memory for the synchronous sends");
+        return -ENOMEM;
     }
+    /* the receiver's side: of a key's k messages, the j-th (0 first) is the one its sender's
+     * noted send with later == k - 1 - j */
+    for (size_t i = 0, j; i < nmsg; i = j) {
+        for (j = i + 1; j < nmsg && same_key(&msgs[i], &msgs[j]); j++)
+            ;
+        uint64_t k = j - i;
+        for (size_t x = i; x < j; x++) {
+            struct skey want = msgs[x];
+            want.ord = k - 1 - (x - i);
+            const struct skey *n = find(sends, nsends, &want);
+            if (!n)
+                continue;
+            struct pml_dmsg *m = msgs[x].m;
+            m->owes = 1;
+            m->owed_to = (int)msgs[x].peer;
+            m->owed_id = n->val;
+            nowe++;
+        }
+    }
+    free(msgs);
+    free(sends);
+    for (struct pml_dmsg *m = pml_dbuf_head; m; m = m->next)
+        m->fresh = 0;
     /* the sender's side: the receiver drained the last k it posted on the key */
     pthread_mutex_lock(&owed_lock);
     for (size_t i = 0; i < nnotes; i++) {
         if (!notes[i].r)
             continue;
-        uint64_t k = 0;
-        for (long x = 0; x < nent; x++) {
-            const uint64_t *q = all + x * E_WORDS;
-            if (q[E_KIND] == K_DRAINED && (int)q[E_SENDER] == pml_world_rank &&
-                (int)q[E_RECEIVER] == notes[i].dest && q[E_CID] == notes[i].cid &&
-                (int)(uint32_t)q[E_TAG] == notes[i].tag)
-                k = q[E_VAL];
-        }
-        if (notes[i].later < k) {
+        struct skey want = { notes[i].dest, notes[i].tag, notes[i].cid, 0, 0, NULL };
+        const struct skey *d = find(drained, ndrained, &want);
+        if (d && notes[i].later < d->val) {
             make_owed(notes[i].r);
             nsend++;
         }
     }
+    free(drained);
     /* notices sent before the cut: every one received now (an image holds none in flight) */
     MPI_Comm pw = (MPI_Comm)pml_private_world;
     for (long x = 0; x < nent && !e; x++) {
@@ -378,7 +437,7 @@ int pml_owed_settle(double deadline, char *err, size_t errlen)
         while (notices_got[src] < q[E_VAL]) {
             int flag = 0;
             MPI_Status s;
-            if (pml_L.MPI_Iprobe(src, OWED_TAG, pw, &flag, &s) != MPI_SUCCESS) {
+            if (pml_L.MPI_Iprobe(src, PML_OWED_TAG, pw, &flag, &s) != MPI_SUCCESS) {
                 snprintf(err, errlen, "drain: the synchronous sends' notices: probe failed");
                 e = -EIO;
                 break;
@@ -401,6 +460,8 @@ int pml_owed_settle(double deadline, char *err, size_t errlen)
     pthread_mutex_unlock(&owed_lock);
     free(all);
     nnotes = 0;
+    if (!e)
+        __atomic_store_n(&notices_unsettled, 0, __ATOMIC_RELAXED);
     if (nowe || nsend)
         revive_log_info("rank %d: %u synchronous sends wait for their receive, %u drained"
                         " messages owe their sender a notice", pml_world_rank, nsend, nowe);

@@ -359,6 +359,24 @@ static void op_stop_tree(void *arg, int cont)
         pml_children_job_stop();
 }
 
+/* A turn of the thread waiting in MPIX_Checkpoint (snapc_rank_ops.wait_turn): the library's
+ * progress, as a collective's wait makes it natively, so that a peer's send that needs this
+ * rank (a rendezvous whose receive was posted before the call, a started persistent send of
+ * Open MPI) completes and the peer reaches the snapshot's cut; through the gate, so that it
+ * parks while a snapshot owns the lower half. Then a yield, or a sleep growing to 1 ms
+ * (pml_idle_turn). Not once MPI_Finalize began (the lower half is going). */
+static void op_wait_turn(void *arg, uint32_t *turns)
+{
+    (void)arg;
+    if (!pml_finalizing && !finalized) {
+        PML_GATE_ENTER(PML_NFUNCS);
+        pml_objs_progress(); /* on the private world: MPICH's probe on a self communicator
+                              * made none (mpix_progress-mpich hung) */
+        PML_GATE_LEAVE();
+    }
+    pml_idle_turn(turns);
+}
+
 static const struct snapc_rank_ops rank_ops = {
     .begin = op_begin,
     .seqs = op_seqs,
@@ -374,6 +392,7 @@ static const struct snapc_rank_ops rank_ops = {
     .arg = NULL,
     .describe = op_describe,
     .refuse = op_refuse,
+    .wait_turn = op_wait_turn,
 };
 
 /* The levels: what the application asked for (and is told it got, when the lower half gives at
@@ -460,7 +479,7 @@ int pml_rank_finalize(int (*const *lower_finalize)(void))
  * covers this call has ended and its snapshot is committed (node-local first: at "recovered"
  * with --ckpt-no-wait-stage): 0 with *flag 0 (this job continues) or 1 (restarted from it).
  * The wait is outside MPI and outside the gate (this call counted itself already), so the
- * agents stage meanwhile. collective = 0: MPIX_Checkpoint_request, returns at once.
+ * agents stage meanwhile, but for its turns of the library's progress (op_wait_turn). collective = 0: MPIX_Checkpoint_request, returns at once.
  * -ENOTCONN: no coordinator (not started with mpirun -am ft-enable-cr); -ECANCELED: the epoch
  * ended without a snapshot; -EIO, -EREMOTEIO: a snapshot's copy to shared storage failed
  * (snapc_agent_wait_epoch); -ESHUTDOWN: MPI is not initialised or already finalized. */

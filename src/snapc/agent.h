@@ -134,6 +134,13 @@ struct snapc_rank_ops {           /* implemented by the MPI layer, called by the
      * what to do in buf (at most len bytes, NUL-terminated): the epoch fails with it as a
      * refusal (FAILED, error ENOTRECOVERABLE), nothing begun, the job runs on; else 0. */
     int  (*refuse)(void *arg, char *buf, size_t len);
+    /* Optional (NULL: the wait sleeps on the agent's condition, 1 s at most a look): one turn
+     * of a thread waiting in MPIX_Checkpoint (snapc_agent_wait_epoch), between its looks, on
+     * that thread, the agent's lock not held: the MPI library's progress, as a collective's
+     * wait makes it natively (a peer's send that needs this rank's progress completes
+     * meanwhile, so the peer reaches the snapshot's cut), then a pause; *turns counts the
+     * turns of this wait (0 at its start), for the pause to grow. */
+    void (*wait_turn)(void *arg, uint32_t *turns);
 };
 
 /*

@@ -15,14 +15,26 @@
 #include "common/fault.h"
 #include "common/log.h"
 
-/* With A.lock held: waits for A.cond, 1 s at most (the callers look at their deadline, and
- * whether the coordinator went away, after each wake). */
-static void wait_a_while(void)
+/* With A.lock held: one wait of MPIX_Checkpoint's thread between its looks (the callers look
+ * at their deadline, and whether the coordinator went away, after each). With the layer's
+ * wait_turn, the lock is let go for one turn of the MPI library's progress and a pause (1 ms
+ * at most): a rank waiting here made none, and a peer's send that needed it (a rendezvous, a
+ * started persistent send of Open MPI) stalled until the call returned, the peer short of the
+ * snapshot's cut meanwhile, so the snapshot waited for it until its timeout gave up
+ * (mpix_progress.sh). Else, and for MPI_Finalize's wait (turns NULL: the library is finalized),
+ * A.cond, 1 s at most. turns: this wait's count (wait_turn). */
+static void wait_a_while(uint32_t *turns)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 1;
-    pthread_cond_timedwait(&A.cond, &A.lock, &ts);
+    if (turns && A.ops.wait_turn) {
+        pthread_mutex_unlock(&A.lock);
+        A.ops.wait_turn(A.ops.arg, turns);
+        pthread_mutex_lock(&A.lock);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&A.cond, &A.lock, &ts);
+    }
     /* fault point mpix-wait-held: woken by the agent just before a holding epoch's capture
      * (agent_epoch.c), this thread keeps the lock while the capture parks it */
     static int held_once;
@@ -227,7 +239,7 @@ int snapc_agent_request(int collective, uint64_t world_seq)
  * needs these ranks before it. The outcome always comes: committed, or failed (a copy failed,
  * a rank died, the coordinator's staging bound); a lost coordinator ends the wait too. Called
  * with A.lock held. 0, -EIO (not committed: rank 0 says so), or -ETIMEDOUT. */
-static int wait_commit(uint64_t seq, int64_t deadline)
+static int wait_commit(uint64_t seq, int64_t deadline, uint32_t *turns)
 {
     if (A.world_rank == 0)
         revive_log_info("rank 0: MPIX_Checkpoint waits until snapshot sequence %llu is copied "
@@ -258,7 +270,7 @@ static int wait_commit(uint64_t seq, int64_t deadline)
         }
         if (revive_mono_ms() >= deadline)
             return -ETIMEDOUT;
-        wait_a_while();
+        wait_a_while(turns);
     }
 }
 
@@ -270,6 +282,7 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
         return -ENOTCONN;
     int64_t deadline = revive_mono_ms() + 24LL * 3600 * 1000;
     int rc, re = 0, undecided = 0;
+    uint32_t turns = 0;
     struct cut_rec by;
     memset(&by, 0, sizeof by);
     pthread_mutex_lock(&A.lock);
@@ -316,13 +329,13 @@ int snapc_agent_wait_epoch(uint64_t world_seq, int *restarted)
             rc = -ETIMEDOUT;
             break;
         }
-        wait_a_while();
+        wait_a_while(&turns);
     }
     /* node-local first: the snapshot is in the nodes' caches; the call returns once it is
      * committed, unless the job runs with --ckpt-no-wait-stage. Never in a restarted job: its
      * snapshot was committed (it restarted from it). */
     if (rc == 0 && !re && by.staging && !by.nowait)
-        rc = wait_commit(by.seq, deadline);
+        rc = wait_commit(by.seq, deadline, &turns);
     if (rc != -ENOTCONN && !re && by.prior_fail) {
         /* --ckpt-no-wait-stage: an earlier call returned before its snapshot's copy, which
          * failed since; this call says so (every rank: the same epoch answers it) */
@@ -382,7 +395,7 @@ int snapc_agent_finalize_wait(void)
             rc = -ETIMEDOUT;
             break;
         }
-        wait_a_while();
+        wait_a_while(NULL);
     }
     pending = A.outcome_pending;
     seq = A.outcome_seq;

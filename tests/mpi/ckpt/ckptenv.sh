@@ -630,3 +630,47 @@ workers_hold_none() {
         pass "$what: the children of $n ranks hold none of their MPI library's listening sockets"
     fi
 }
+# ck_rounds N TMO NSEQ ARG...: the test of $prog (ck_prog), a program that calls MPIX_Checkpoint
+# once a round, whose rank 0 prints "round K ..." lines and last a "done: ..." line (sync_drain,
+# sync_later, mpix_b2b, mpix_progress): its native run "$prog ARG..." on N ranks (native.out, in
+# the current folder; it must say "done: " and nothing matching $ck_bad when that is set: the
+# program's own word that the library broke its check), the job under the coordinator (out.0,
+# err.0), which must print the same and leave the sequences 0 to NSEQ-1 in one job directory
+# ($j; $seqs lists them), then a job restarted from each sequence K (out.rK, err.rK), which
+# must print the native run's lines of rounds K on (want.rK; every other line). Each run is
+# bounded by TMO seconds (a hang says so). Messages start with "np=N: ". 0 when all held, else 1
+# having said FAIL (the three tests repeated this loop: one fix of it, one place).
+ck_rounds() {
+    local n=$1 tmo=$2 nseq=$3 rc k bad= wantseqs
+    shift 3
+    wantseqs=$(seq 0 $((nseq - 1)) | tr '\n' ' ')
+    run_native "$n" "$prog" "$@" >native.out 2>native.err ||
+        { failed "np=$n: the native run: status $?"; show_err native.err; return 1; }
+    if { [ -n "${ck_bad:-}" ] && grep -q -- "$ck_bad" native.out; } || ! grep -q '^done: ' native.out; then
+        failed "np=$n: the native run itself fails the program's checks"; sed 's/^/  /' native.out; return 1
+    fi
+    clean timeout -k 5 "$tmo" "$wrapper" -am ft-enable-cr --ckpt-dir "$d" --ckpt-keep $((nseq + 2)) \
+        -n "$n" "$prog" "$@" >out.0 2>err.0; rc=$?
+    j=$(ls -d "$d"/revive_global_snapshot_*.ckpt 2>/dev/null)
+    seqs=$(ls "$j" 2>/dev/null | grep -x '[0-9]*' | sort -n | tr '\n' ' ')
+    if [ $rc != 0 ] || ! cmp -s native.out out.0; then
+        failed "np=$n: the job that runs on after its snapshots: status $rc$([ $rc = 124 ] && echo " (hung: ${tmo} s timeout)")$(cmp -s native.out out.0 || echo ', output differs from native')"
+        diff native.out out.0 | head -12 | sed 's/^/  /'; show_err err.0; return 1
+    fi
+    if [ "$(echo "$j" | grep -c .)" != 1 ] || [ "$seqs" != "$wantseqs" ]; then
+        failed "np=$n: $nseq MPIX_Checkpoint calls left job directories ${j:-none}, sequences ${seqs:-none} (want $wantseqs)"
+        show_err err.0; return 1
+    fi
+    for k in $seqs; do
+        # the restarted job prints from round k on: the native run's lines of those rounds
+        awk -v k=$k '!/^round / || $2 + 0 >= k' native.out >want.r$k
+        clean timeout -k 5 "$tmo" "$RESTART" "$j/$k" >out.r$k 2>err.r$k; rc=$?
+        if [ $rc != 0 ] || ! cmp -s want.r$k out.r$k; then
+            bad="$bad; sequence $k: status $rc$([ $rc = 124 ] && echo " (hung: ${tmo} s timeout)")$(cmp -s want.r$k out.r$k || echo ', output differs from native')"
+            diff want.r$k out.r$k | head -12 | sed 's/^/  /'; show_err err.r$k
+        fi
+    done
+    [ -z "$bad" ] && return 0
+    failed "np=$n: restarts: ${bad#; }"
+    return 1
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+# mpix_progress on ompi: a rank waiting in MPIX_Checkpoint drives MPI progress (mpix_progress.sh)
+exec "$(dirname "$0")/mpix_progress.sh" ompi
