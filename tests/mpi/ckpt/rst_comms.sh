@@ -5,9 +5,10 @@
 # keeps three, is ended with "ckpt-mpirun --term" after its
 # second step and is run to its end by "restart-mpi" — once after ROUNDS=20 rounds and once
 # after ROUNDS=2100 (21000 dead communicators, 2100 of them create_group: more than MPICH's 2048
-# context ids; 210 on Open MPI, below). Both restarts must give the uninterrupted native run's lines, and replay the
-# same number of record entries of a record of the same size: the dead communicators are not made
-# again, and the snapshot dropped them from the record (campaign-failures.md #9: the replay made
+# context ids; 210 on Open MPI, below). Both restarts must give the uninterrupted native run's
+# lines, and replay the same number of record entries of a record of the same size: the dead
+# communicators are not made again, and the snapshot dropped them from the record
+# (campaign-failures.md #9: the replay made
 # every MPI_Comm_create_group again and MPICH ran out of context ids; its time and the record
 # grew with every communicator ever made; the record kept every MPI_File_open and attribute set,
 # of files closed and communicators freed long before, until session 41). The replay's time of
