@@ -335,8 +335,10 @@ static int sig_action_same(const struct sigaction *x, const struct sigaction *y)
  * changed is put back as it was before it (the program's choice, or what the constructors of the
  * program's copy had set), at a restart too (the restored image's, into the fresh lower half).
  * What the lower MPI_Init installs afterwards stays, as natively (Open MPI's handlers of the
- * signals still at SIG_DFL, MPICH's SIGUSR1). */
-static void sig_actions_put_back(const struct sig_actions *before)
+ * signals still at SIG_DFL, MPICH's SIGUSR1). Only a handler of the lower namespace LMID is the
+ * constructors': at a restart the application's threads run on during the load, and an action
+ * one of them sets meanwhile stays, as natively (sig_lib.c). */
+static void sig_actions_put_back(const struct sig_actions *before, long lmid)
 {
     struct sig_actions *now = malloc(sizeof *now); /* 10 KB: not on the agent thread's stack */
     if (!now)
@@ -347,6 +349,11 @@ static void sig_actions_put_back(const struct sig_actions *before)
         uint64_t bit = 1ull << (s - 1);
         if (!(before->have & bit) || !(now->have & bit) || sig_action_same(&before->a[s], &now->a[s]))
             continue;
+        if (!pml_sig_is_lower(&now->a[s], lmid)) {
+            revive_log_debug("signal %d: handler %p set by the program during the lower half's "
+                             "loading: kept", s, (void *)now->a[s].sa_handler);
+            continue;
+        }
         revive_log_debug("signal %d: the lower half's loading set handler %p flags %#x over %p "
                          "flags %#x", s, (void *)now->a[s].sa_handler, (unsigned)now->a[s].sa_flags,
                          (void *)before->a[s].sa_handler, (unsigned)before->a[s].sa_flags);
@@ -414,8 +421,9 @@ static void lower_load(void)
     void *h = dlmopen(LM_ID_NEWLM, lower_path, RTLD_NOW | RTLD_LOCAL);
     revive_fd_leave();
     if (before) {
-        if (h)
-            sig_actions_put_back(before);
+        Lmid_t ns = -1;
+        if (h && dlinfo(h, RTLD_DI_LMID, &ns) == 0)
+            sig_actions_put_back(before, (long)ns);
         free(before);
     }
     if (!h)

@@ -423,14 +423,19 @@ void pml_guard_rearm(void);
  * lower_reset.c's pml_ldso_forget) notes which actions were the dead library's handlers (is_upper:
  * whether an address is the application's), lower_gone (after it) gives those the actions the
  * first MPI_Init found; around the fresh MPI_Init (pml_lower_reload, the checkpoint agent's
- * thread), before_reinit notes the agent's alternate signal stack and after_reinit puts back
- * every other action as at the capture (the fresh library's handlers stay in the dead one's
- * place) and the agent's stack. SIGSEGV is upper_guard.c's. */
+ * thread), before_reinit notes the actions and the agent's alternate signal stack before the
+ * fresh library's load and after_reinit undoes what the fresh library set over the program's
+ * choices (handlers in the lower namespace only: a program thread's of meanwhile stay; the
+ * fresh library's handlers stay in the dead one's place) and the agent's stack. SIGSEGV is
+ * upper_guard.c's. is_lower: whether an action's handler lies in the link-map namespace LMID
+ * (the lower half's, pml_lower_lmid). */
 void pml_sig_before_init(void);
 void pml_sig_captured(int (*is_upper)(uint64_t));
 void pml_sig_lower_gone(void);
 void pml_sig_before_reinit(void);
 void pml_sig_after_reinit(void);
+struct sigaction;
+int pml_sig_is_lower(const struct sigaction *sa, long lmid);
 
 /* What the lower half's attribute callbacks get as extra state for a keyval the layer made
  * (layer.c for C, fortran_paths.c for Fortran): the application's functions and extra state and

@@ -27,6 +27,9 @@
 #ifndef PR_GET_TID_ADDRESS
 #define PR_GET_TID_ADDRESS 40
 #endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 #define CRS_RSEQ_SIG 0x53053053u
 #define CRS_RSEQ_LEN 32u
 
@@ -171,9 +174,36 @@ static int altstack_mapped(uint64_t sp, uint64_t size)
 }
 
 /* A fresh stack of the same size in the gone one's place (the thread had one: a handler with
- * SA_ONSTACK, a stack overflow's SIGSEGV among them, runs on it as before). */
+ * SA_ONSTACK, a stack overflow's SIGSEGV among them, runs on it as before). Fresh memory at the
+ * gone stack's own address first: every record of the stack still names it (the frame of a
+ * signal handler the thread was inside when it parked, without SA_ONSTACK: its return sets the
+ * alternate stack the frame holds; the checkpointing thread's; the program's or the library's own
+ * note of the stack, as a runtime that compares sigaltstack() with it), and the memory is made
+ * once, where the image's stack was, not once more at every restart. Elsewhere only when that
+ * place is taken (MAP_FIXED_NOREPLACE: EEXIST; a kernel before 4.17 takes it as a hint). Before
+ * session 52 always elsewhere: a thread parked inside such a handler got the gone stack back at
+ * its return, and the next SA_ONSTACK signal killed it (tests/crs/uspace/altstack_lost). */
 static void altstack_fresh(stack_t *ss)
 {
+    /* page by page, the pages that are not mapped (another thread's stack may share one, mapped
+     * again for that thread already) */
+    uintptr_t lo = (uintptr_t)ss->ss_sp & ~(uintptr_t)4095;
+    uintptr_t hi = ((uintptr_t)ss->ss_sp + ss->ss_size + 4095) & ~(uintptr_t)4095;
+    int placed = 1;
+    for (uintptr_t a = lo; a < hi && placed; a += 4096) {
+        unsigned char v;
+        if (mincore((void *)a, 4096, &v) == 0)
+            continue;
+        void *p = mmap((void *)a, 4096, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p != (void *)a) {
+            if (p != MAP_FAILED)
+                munmap(p, 4096); /* elsewhere: the hint not taken */
+            placed = 0;
+        }
+    }
+    if (placed)
+        return; /* the same stack_t, now mapped */
     void *p = mmap(NULL, ss->ss_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         ss->ss_flags = SS_DISABLE; /* none rather than one that kills */

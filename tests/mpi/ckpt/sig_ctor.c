@@ -16,21 +16,41 @@
  * MPICH's fresh SIGUSR1 handler called the default in place of the program's (no call counted);
  * with Open MPI's UCX PML, UCX's SIGILL handler replaced the program's, and the main thread's
  * alternate stack lay in the dead lower half (the SA_ONSTACK SIGUSR2 killed the rank); until ucx51
- * libcr's fresh stack was undone by the return of the thread's park handler (the same death). */
+ * libcr's fresh stack was undone by the return of the thread's park handler (the same death).
+ * A flipper thread outside MPI installs another SIGUSR2 handler as soon as the rank is restarted
+ * (below); before session 52 the fresh MPI_Init's put-back replaced it with the checkpoint's. */
 #define _GNU_SOURCE /* dladdr */
 #include <signal.h>
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "rst_pace.h"
 
-static volatile sig_atomic_t calls[NSIG];
+static volatile sig_atomic_t calls[NSIG], stale;
+
+/* which of the program's SIGUSR2 handlers it installed last: 1 mine, 2 mine_r (the flipper's) */
+static atomic_int usr2_set = 1;
 
 static void mine(int sig)
 {
-    calls[sig]++;
+    if (sig == SIGUSR2 && atomic_load(&usr2_set) != 1)
+        stale++; /* the program installed another since: it must not run */
+    else
+        calls[sig]++;
+}
+
+/* the flipper thread's SIGUSR2 handler, installed after a restart */
+static void mine_r(int sig)
+{
+    if (atomic_load(&usr2_set) != 2)
+        stale++;
+    else
+        calls[sig]++;
 }
 
 static void mine_info(int sig, siginfo_t *si, void *ctx)
@@ -40,7 +60,7 @@ static void mine_info(int sig, siginfo_t *si, void *ctx)
     calls[sig]++;
 }
 
-static void own(int sig, int info)
+static void own_as(int sig, int info, void (*h)(int))
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -51,12 +71,44 @@ static void own(int sig, int info)
         sa.sa_sigaction = mine_info;
         sa.sa_flags |= SA_SIGINFO;
     } else {
-        sa.sa_handler = mine;
+        sa.sa_handler = h;
     }
     if (sigaction(sig, &sa, NULL) != 0) {
         perror("sig_ctor: sigaction");
         exit(2);
     }
+}
+
+static void own(int sig, int info)
+{
+    own_as(sig, info, mine);
+}
+
+/* The flipper: a thread of the program that never calls MPI and watches its own thread id, which
+ * a restart changes (the restarted rank is a process of the restart's launcher). When it changes
+ * it installs its own SIGUSR2 handler (mine_r) in place of mine, once, and says so on stderr
+ * (sig_ctor.sh checks that it did). It runs on from its park at once, while the checkpoint agent
+ * loads and initialises the fresh MPI library: natively the handler a program installs last is the
+ * one that runs, so a SIGUSR2 that reaches the other one counts as stale (both are "P" in the
+ * signals lines; the step results, natively no stale call, then differ). Before session 52 the
+ * fresh MPI_Init's put-back set SIGUSR2 back to mine (src/pml_hooks/sig_lib.c). */
+static atomic_int stop;
+
+static void *flipper(void *arg)
+{
+    (void)arg;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    struct timespec ms = {0, 1000000L};
+    while (!atomic_load(&stop)) {
+        if ((pid_t)syscall(SYS_gettid) != tid) {
+            own_as(SIGUSR2, 0, mine_r);
+            atomic_store(&usr2_set, 2);
+            fprintf(stderr, "sig_ctor: restarted: the flipper installed its SIGUSR2 handler\n");
+            return NULL;
+        }
+        nanosleep(&ms, NULL);
+    }
+    return NULL;
 }
 
 /* what SIG does now, appended to LINE: I ignored, D default, P the program's handler, else the
@@ -77,7 +129,7 @@ static void what(int sig, char *line, size_t len)
         return;
     if (h == (void *)SIG_IGN)
         snprintf(line + o, len - o, " %dI", sig);
-    else if (h == (void *)mine || h == (void *)mine_info)
+    else if (h == (void *)mine || h == (void *)mine_info || h == (void *)mine_r)
         snprintf(line + o, len - o, " %dP%s", sig, on);
     else if (dladdr(h, &di) && di.dli_fname && di.dli_fname[0])
         snprintf(line + o, len - o, " %d%s:%s", sig, on,
@@ -118,6 +170,11 @@ int main(int argc, char **argv)
     own(SIGUSR1, 0);
     struct rst_run r = rst_begin(&argc, &argv, "sig_ctor");
     own(SIGILL, 0);
+    pthread_t flip;
+    if (pthread_create(&flip, NULL, flipper, NULL) != 0) {
+        fprintf(stderr, "sig_ctor: cannot start the flipper thread\n");
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
     for (int s = 1; s <= r.steps; s++) {
         /* SIGSEGV is not asked: Revive's guard of the program's copy of the library handles it
          * and passes it on (tested by raising it) */
@@ -143,7 +200,7 @@ int main(int argc, char **argv)
         kill(getpid(), SIGUSR1);
         long long mine_calls = calls[SIGFPE] + 10LL * calls[SIGSEGV] + 100LL * calls[SIGUSR2] +
                                1000LL * calls[SIGHUP] + 10000LL * calls[SIGUSR1] +
-                               100000LL * calls[SIGILL];
+                               100000LL * calls[SIGILL] + 1000000LL * stale;
         /* every rank's line must be rank 0's: a rank that differs says so (not "step N:" lines:
          * ckptenv.sh counts those, one a step, to know where the snapshot fell) */
         char first[sizeof line];
@@ -156,6 +213,8 @@ int main(int argc, char **argv)
         fflush(stdout);
         rst_step_sum(&r, s, mine_calls);
     }
+    atomic_store(&stop, 1);
+    pthread_join(flip, NULL);
     rst_done_sum(&r, (long long)calls[SIGSEGV]);
     MPI_Finalize();
     return 0;

@@ -23,6 +23,9 @@
 # alternate stack lay in the dead lower half (the SA_ONSTACK SIGUSR2 killed the rank); then, until
 # ucx51, libcr's fresh stack for that thread was undone by the return of its park handler, whose
 # frame still held the dead one (the same SIGSEGV, forced by the kernel as it delivered SIGUSR2).
+# A flipper thread outside MPI installs another SIGUSR2 handler as soon as the rank is restarted;
+# before session 52 the fresh MPI_Init's put-back set the checkpoint's handler over it (the step
+# results then count the old handler's calls as stale).
 flavor=$1 ucx=
 if [ "$flavor" = ompi-ucx ]; then
     flavor=ompi ucx=1
@@ -48,6 +51,13 @@ sigs() { grep -h '^signals ' "$@"; }
 if [ -f out.1 ] && ! cmp -s <(sigs native.out) <(sigs out.0 out.1); then
     failed "$what: the signal actions differ from the native run's"
     diff <(sigs native.out) <(sigs out.0 out.1) | head -n 6
+fi
+# the flipper thread (sig_ctor.c) replaced the program's SIGUSR2 handler right after the restart,
+# while the fresh library was initialised, in both ranks: its handler must be the one that runs
+# (no stale call: the step results above); that it flipped at all is checked here
+if [ -f out.1 ] && [ "$(grep -c 'the flipper installed' err.1)" != 2 ]; then
+    failed "$what: the flipper thread did not see the restart in both ranks (its thread id unchanged?)"
+    show_err err.1
 fi
 for f in out.0 err.0 out.1 err.1; do
     if [ -z "$ucx" ] && [ -f $f ] && grep -q 'UCX  *DEBUG' $f; then
