@@ -68,8 +68,8 @@ static uint32_t notices_unsettled;           /* notices sent since the last sett
 static pthread_mutex_t owed_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* p with room for `need` elements of `size` bytes: its capacity *cap doubled (from `first`)
- * as needed; out of memory ends the rank, naming what the room was for. */
-static void *grow(void *p, size_t *cap, size_t need, size_t size, size_t first, const char *what)
+ * as needed; NULL when out of memory (p and *cap then as they were). */
+static void *grow_try(void *p, size_t *cap, size_t need, size_t size, size_t first)
 {
     if (need <= *cap)
         return p;
@@ -77,9 +77,17 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size, size_t first, 
     while (c < need)
         c *= 2;
     void *n = realloc(p, c * size);
+    if (n)
+        *cap = c;
+    return n;
+}
+
+/* grow_try, where out of memory ends the rank, naming what the room was for. */
+static void *grow(void *p, size_t *cap, size_t need, size_t size, size_t first, const char *what)
+{
+    void *n = grow_try(p, cap, need, size, first);
     if (!n)
         pml_fatal("out of memory %s", what);
-    *cap = c;
     return n;
 }
 
@@ -280,16 +288,12 @@ static struct skey *entries_of(const uint64_t *all, long nent, uint64_t kind, in
         const uint64_t *e = all + i * E_WORDS;
         if (e[E_KIND] != kind || (int)e[side] != pml_world_rank)
             continue;
-        if (cnt == cap) {
-            size_t c = cap ? 2 * cap : 16;
-            struct skey *x = realloc(k, c * sizeof *x);
-            if (!x) {
-                *oom = 1;
-                break;
-            }
-            k = x;
-            cap = c;
+        struct skey *x = grow_try(k, &cap, cnt + 1, sizeof *k, 16);
+        if (!x) {
+            *oom = 1;
+            break;
         }
+        k = x;
         int other = side == E_SENDER ? E_RECEIVER : E_SENDER;
         k[cnt++] = (struct skey){ (int)e[other], (int)(uint32_t)e[E_TAG], e[E_CID],
                                   kind == K_SEND ? e[E_LATER] : 0, e[E_VAL], NULL };
